@@ -1,0 +1,213 @@
+"""Typed, validated configs for one training run.
+
+Every run of every experiment is described by one `TrainConfig`. It is built from a plain dict (a slice of
+`config/config.yaml`, or notebook parameters) by `TrainConfig.from_dict`, which rejects unknown keys, wrong types
+and out-of-range values with a message that names the field, *before* anything is trained or written. The
+workflow calls the same function at parse time, so a bad config fails at `snakemake -n`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+class ConfigError(ValueError):
+    """A config value is wrong; the message names the field and what is allowed."""
+
+
+LossName = Literal["minimax", "non_saturating", "wgan_gp", "hinge"]
+Precision = Literal["auto", "fp32", "bf16"]
+Device = Literal["auto", "cpu", "cuda"]
+PixelRange = Literal["symmetric", "unit"]
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Which images to train on. `name` picks a loader in `gan.data.DATASETS`."""
+
+    name: str = "mnist5k"
+    root: str | None = None  # folder for torchvision data sets and image folders
+    download: bool = True  # torchvision's download=True, for users with the internet
+    image_size: int | None = None  # resize (and centre-crop) to this size; None keeps the native size
+    channels: int | None = None  # 1 or 3; None keeps the native channels
+    limit: int | None = None  # use only the first `limit` images (after the seeded shuffle)
+    augment: str = "none"  # a name in gan.data.AUGMENTATIONS
+    pixel_range: PixelRange = "symmetric"  # [-1, 1] (tanh G) or [0, 1] (sigmoid G)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One GAN training run. Defaults are tiny so that a notebook's defaults run in seconds on a CPU."""
+
+    model: str = "dcgan28"  # a name in gan.models.MODELS
+    model_kwargs: dict[str, Any] = field(default_factory=dict)  # passed to the model builder, checked by name
+    data: DataConfig = field(default_factory=DataConfig)
+    z_dim: int = 100
+    loss: LossName = "non_saturating"
+    gp_weight: float = 10.0  # WGAN-GP penalty weight (Gulrajani et al. use 10)
+    d_steps: int = 1  # discriminator updates per generator update (k in Goodfellow et al.'s Algorithm 1)
+    label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
+    steps: int = 20  # generator updates
+    batch_size: int = 32
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
+    seed: int = 0
+    checkpoint_every: int = 200  # steps between checkpoints; the last step always checkpoints
+    log_every: int = 10  # steps between progress-bar updates (and GPU syncs on the fast path)
+    device: Device = "auto"
+    precision: Precision = "auto"  # auto: bf16 autocast on CUDA, fp32 on CPU
+    channels_last: bool | None = None  # None: on for CUDA
+    compile: bool = False  # torch.compile G and D (pays off on long GPU runs only)
+    threads: int | None = None  # torch CPU threads; None leaves torch's default
+
+    @staticmethod
+    def from_dict(d: dict[str, Any] | None) -> "TrainConfig":
+        return _build(TrainConfig, d or {}, "")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["betas"] = list(self.betas)
+        return out
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        d = self.to_dict()
+        d.update(changes)
+        return TrainConfig.from_dict(d)
+
+
+# Range checks: field name -> (predicate, description). Types come from the annotations.
+_RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
+    "z_dim": (lambda v: 1 <= v <= 4096, "an integer in [1, 4096]"),
+    "gp_weight": (lambda v: v >= 0, "a number >= 0"),
+    "d_steps": (lambda v: 1 <= v <= 100, "an integer in [1, 100]"),
+    "label_smoothing": (lambda v: 0 <= v < 0.5, "a number in [0, 0.5)"),
+    "steps": (lambda v: v >= 1, "an integer >= 1"),
+    "batch_size": (lambda v: 1 <= v <= 65536, "an integer in [1, 65536]"),
+    "lr_g": (lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "lr_d": (lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "betas": (lambda v: all(0 <= b < 1 for b in v), "two numbers in [0, 1)"),
+    "seed": (lambda v: 0 <= v < 2**63, "an integer >= 0"),
+    "checkpoint_every": (lambda v: v >= 1, "an integer >= 1"),
+    "log_every": (lambda v: v >= 1, "an integer >= 1"),
+    "threads": (lambda v: v is None or 1 <= v <= 512, "null or an integer in [1, 512]"),
+    "image_size": (lambda v: v is None or 8 <= v <= 1024, "null or an integer in [8, 1024]"),
+    "channels": (lambda v: v is None or v in (1, 3), "null, 1 or 3"),
+    "limit": (lambda v: v is None or v >= 1, "null or an integer >= 1"),
+}
+
+
+def _build(cls: type, d: Any, prefix: str) -> Any:
+    if isinstance(d, cls):
+        return d
+    if not isinstance(d, dict):
+        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {type(d).__name__} {d!r}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = [k for k in d if k not in names]
+    if unknown:
+        k = unknown[0]
+        close = difflib.get_close_matches(str(k), names, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        raise ConfigError(f"{prefix}{k}: unknown key{hint}; allowed keys: {', '.join(names)}")
+    kwargs = {}
+    for name in names:
+        if name not in d:
+            continue
+        kwargs[name] = _check(hints[name], d[name], f"{prefix}{name}")
+        if name in _RANGES:
+            ok, what = _RANGES[name]
+            if not ok(kwargs[name]):
+                raise ConfigError(f"{prefix}{name}: must be {what}, got {d[name]!r}")
+    obj = cls(**kwargs)
+    _cross_checks(obj, prefix)
+    return obj
+
+
+def _check(tp: Any, v: Any, where: str) -> Any:
+    """Check `v` against the annotation `tp`; return it converted where that is lossless (list -> tuple, int -> float)."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, v, where + ".")
+    if origin in (typing.Union, types.UnionType):
+        for a in args:
+            try:
+                return _check(a, v, where)
+            except ConfigError:
+                pass
+        raise ConfigError(f"{where}: {v!r} matches none of {', '.join(_name(a) for a in args)}")
+    if origin is Literal:
+        if v not in args:
+            close = difflib.get_close_matches(str(v), [str(a) for a in args], n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, args))}, got {v!r}{hint}")
+        return v
+    if tp is type(None):
+        if v is not None:
+            raise ConfigError(f"{where}: expected null, got {v!r}")
+        return v
+    if tp is bool:
+        if not isinstance(v, bool):
+            raise ConfigError(f"{where}: expected true or false, got {v!r}")
+        return v
+    if tp is int:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ConfigError(f"{where}: expected an integer, got {v!r}")
+        return v
+    if tp is float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {v!r}")
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ConfigError(f"{where}: expected a finite number, got {v!r}")
+        return float(v)
+    if tp is str:
+        if not isinstance(v, str):
+            raise ConfigError(f"{where}: expected a string, got {v!r}")
+        return v
+    if origin is tuple:
+        if not isinstance(v, (list, tuple)) or len(v) != len(args):
+            raise ConfigError(f"{where}: expected a list of {len(args)} values, got {v!r}")
+        return tuple(_check(a, x, f"{where}[{i}]") for i, (a, x) in enumerate(zip(args, v)))
+    if origin is dict:
+        if not isinstance(v, dict):
+            raise ConfigError(f"{where}: expected a mapping, got {v!r}")
+        return dict(v)
+    raise TypeError(f"unsupported annotation {tp!r} at {where}")
+
+
+def _name(tp: Any) -> str:
+    if tp is type(None):
+        return "null"
+    if typing.get_origin(tp) is Literal:
+        return "/".join(map(repr, typing.get_args(tp)))
+    return getattr(tp, "__name__", str(tp))
+
+
+def _cross_checks(obj: Any, prefix: str) -> None:
+    """Checks that need the whole object, and the names that live in registries (models, data, augmentations)."""
+    if isinstance(obj, DataConfig):
+        from gan.data import AUGMENTATIONS, DATASETS
+
+        if obj.name not in DATASETS:
+            close = difflib.get_close_matches(obj.name, list(DATASETS), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{prefix}name: unknown data set {obj.name!r}{hint}; known: {', '.join(DATASETS)}")
+        if obj.augment not in AUGMENTATIONS:
+            raise ConfigError(
+                f"{prefix}augment: unknown augmentation {obj.augment!r}; known: {', '.join(AUGMENTATIONS)}"
+            )
+    if isinstance(obj, TrainConfig):
+        from gan.models import check_model_kwargs
+
+        try:
+            check_model_kwargs(obj.model, obj.model_kwargs)
+        except ConfigError as e:
+            raise ConfigError(f"{prefix}{e}") from None
+        if obj.loss == "wgan_gp" and obj.label_smoothing:
+            raise ConfigError(f"{prefix}label_smoothing: has no meaning with loss 'wgan_gp'; set it to 0")
