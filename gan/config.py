@@ -206,7 +206,7 @@ def _cross_checks(obj: Any, prefix: str) -> None:
         from gan.models import check_model_kwargs
 
         try:
-            check_model_kwargs(obj.model, obj.model_kwargs)
+            check_model_kwargs(obj.model, obj.model_kwargs, obj.z_dim)
         except ConfigError as e:
             raise ConfigError(f"{prefix}{e}") from None
         if obj.loss == "wgan_gp" and obj.label_smoothing:

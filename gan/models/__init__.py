@@ -8,6 +8,7 @@ probability), so that losses stay numerically safe and autocast-friendly.
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Any, Callable
 
 import torch
@@ -38,6 +39,12 @@ def check_model_kwargs(name: str, kwargs: dict[str, Any], z_dim: int = 100) -> N
         if k not in params or k == "z_dim":
             allowed = [p for p in params if p != "z_dim"]
             raise ConfigError(f"model_kwargs.{k}: unknown for model {name!r}; allowed: {', '.join(allowed)}")
+    from gan.config import _check  # the same type rules as every other config field (no bool for int, ...)
+
+    hints = typing.get_type_hints(MODELS[name])
+    for k, v in kwargs.items():
+        if k in hints:
+            _check(hints[k], v, f"model_kwargs.{k}")
     try:
         with torch.device("meta"):
             build(name, z_dim, **kwargs)
