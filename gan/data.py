@@ -218,7 +218,7 @@ def load_photo_patches(cfg: DataConfig) -> ImageSet:
     def make() -> dict:
         from sklearn.datasets import load_sample_images
 
-        photos = [torch.from_numpy(im).permute(2, 0, 1).float() for im in load_sample_images().images]
+        photos = [torch.from_numpy(np.array(im)).permute(2, 0, 1).float() for im in load_sample_images().images]
         g = torch.Generator().manual_seed(2)
         out = torch.empty(n, 3, size, size, dtype=torch.uint8)
         for i in range(n):

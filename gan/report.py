@@ -42,7 +42,10 @@ def provenance_md(manifest: dict[str, Any], notebook: str, runs: int | None = No
         f"- **Seeds:** {seeds}" if seeds is not None else "",
         f"- **Runs aggregated:** {runs}" if runs is not None else "",
         f"- **Commit:** `{manifest.get('git_commit')}`",
+        f"- **Runs made at commit(s):** " + ", ".join(f"`{c}`" for c in manifest["run_commits"]) if manifest.get("run_commits") else "",
         f"- **Device:** {manifest.get('device')}",
+        f"- **Runs trained on:** " + "; ".join(manifest["run_devices"]) if manifest.get("run_devices") else "",
+        f"- **Training wall time, all runs:** {manifest['runs_wall_time_s']:.0f} s" if manifest.get("runs_wall_time_s") else "",
         f"- **Versions:** " + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items()),
         f"- **Wall time:** {manifest['wall_time_s']:.0f} s" if manifest.get("wall_time_s") is not None else "",
         f"- **Command:** `{manifest.get('command')}`",
@@ -60,3 +63,18 @@ def write_report(out_dir: str | Path, body: str, manifest: dict[str, Any], noteb
     out = Path(out_dir)
     atomic_write_text(out / "report.md", body.rstrip() + "\n")
     atomic_write_text(out / "provenance.md", provenance_md(manifest, notebook, runs))
+
+
+def without_directives(body: str) -> str:
+    """The report without its MyST directive blocks (figures), for display in a notebook beside the images."""
+    out, skip = [], False
+    for line in body.splitlines():
+        if line.startswith("```{"):
+            skip = True
+            continue
+        if skip and line.startswith("```"):
+            skip = False
+            continue
+        if not skip:
+            out.append(line)
+    return "\n".join(out)

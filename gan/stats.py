@@ -64,6 +64,7 @@ class Comparison:
     test: str
     statistic: float
     p_value: float  # one-sided, in the claim's direction
+    p_value_opposite: float  # one-sided, in the opposite direction (what decides "contradicted")
     effect_size: float  # Hedges' g of (worse - better): positive when the claim's direction holds
     alpha: float
     verdict: str  # "supported" | "contradicted" | "inconclusive"
@@ -79,7 +80,9 @@ class Comparison:
                 "contradicted": "The data **contradict** the claim",
                 "inconclusive": "The data **do not decide** the claim"}[self.verdict]
         return (f"{what} that {self.claim}: FID {self.better} {self.better_summary} vs {self.worse} "
-                f"{self.worse_summary}; {self.test}, one-sided p = {fmt_p(self.p_value)}, "
+                f"{self.worse_summary}; {self.test}, one-sided p = {fmt_p(self.p_value)}"
+                + (f" (opposite direction: p = {fmt_p(self.p_value_opposite)})" if self.verdict == "contradicted" else "")
+                + ", "
                 f"Hedges' g = {self.effect_size:.2f} (α = {self.alpha}).")
 
 
@@ -111,7 +114,7 @@ def compare(claim: str, better: str, better_fids: Sequence[float], worse: str, w
         verdict = "contradicted"
     else:
         verdict = "inconclusive"
-    return Comparison(claim, better, worse, summarize(a), summarize(b), "Welch's t-test", stat, p_claim,
+    return Comparison(claim, better, worse, summarize(a), summarize(b), "Welch's t-test", stat, p_claim, p_opposite,
                       hedges_g(b, a), alpha, verdict)
 
 

@@ -1,0 +1,128 @@
+# Shared helpers for every rule: the config (validated once, up front), the scale, result paths, the papermill
+# command, job resources, and the registry of training runs. Included first by the Snakefile.
+
+import json
+import shlex
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+validate(config, "../config/schema.yaml")
+
+SCALES = ["smoke", "mnist5k", "full"]
+EXPERIMENTS = list(config["experiments"])
+# Every experiment writes these four files into results/<scale>/<experiment>/; the book includes them.
+FINAL_FILES = {"report": "report.md", "provenance": "provenance.md", "manifest": "manifest.json"}
+
+
+def deep_merge(base, over):
+    out = dict(base)
+    for k, v in (over or {}).items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def experiment_outputs(name, scale=None):
+    """The declared outputs of an experiment's aggregate rule (and the book's inputs)."""
+    d = f"results/{scale or SCALE}/{name}"
+    return {**{k: f"{d}/{v}" for k, v in FINAL_FILES.items()}, "notebook": f"{d}/{name}.ipynb"}
+
+
+def complete(scale):
+    return all(Path(p).exists() for e in EXPERIMENTS for p in experiment_outputs(e, scale).values())
+
+
+def resolve_scale(requested):
+    if requested != "auto":
+        return requested
+    return next((s for s in ("full", "mnist5k") if complete(s)), "smoke")
+
+
+SCALE = resolve_scale(config["scale"])
+R = f"results/{SCALE}"
+
+
+def params_of(name):
+    """An experiment's parameters at the current scale: `common` with the scale's block merged over it."""
+    block = config["experiments"][name]
+    return deep_merge(block["common"], block.get(SCALE, {}))
+
+
+def fid_network():
+    return config["fid"]["network"][SCALE]
+
+
+def resources_of(kind):
+    """Job resources (mem_mb, runtime, gpu, slurm_*) for a kind of rule at this scale, from the config."""
+    return {k: v for k, v in config["resources"][kind][SCALE].items() if k != "threads"}
+
+
+def threads_of(kind):
+    return config["resources"][kind][SCALE].get("threads", 1)
+
+
+# --- the papermill command --------------------------------------------------------------------------------------------
+
+
+def papermill(notebook, out_notebook, rule, **params):
+    """The shell command that runs `notebook` with papermill. Strings go as -r (raw), numbers and booleans as -p,
+    everything else (lists, mappings, null) as one -y YAML mapping, so the notebook's parameters cell gets native
+    values. The command is exported as GAN_COMMAND, so each manifest records exactly what ran."""
+    args = []
+    structured = {}
+    for k, v in params.items():
+        if isinstance(v, bool) or isinstance(v, (int, float)):
+            args += ["-p", k, str(v)]
+        elif isinstance(v, str):
+            args += ["-r", k, v]
+        else:
+            structured[k] = v
+    if structured:
+        args += ["-y", json.dumps(structured, sort_keys=True)]
+    cmd = ["papermill", notebook, out_notebook, "-k", "python3", "--cwd", ".", "--log-output", "--no-progress-bar", *args]
+    line = " ".join(shlex.quote(str(a)) for a in cmd)
+    return f"GAN_RULE={shlex.quote(rule)} GAN_COMMAND={shlex.quote(line)} {line}"
+
+
+# --- training runs ----------------------------------------------------------------------------------------------------
+
+# (experiment, run id) -> everything the training notebook needs; filled by the rules files, validated here.
+RUNS = {}
+
+
+def register_runs(experiment, runs):
+    """Register an experiment's training runs: {run_id: {"train": TrainConfig dict, "fid_samples": int,
+    "cell": {labels for the aggregate}, optional "fid_reference": data config}}. Every train config is
+    checked by gan.config now, so a bad value fails at `snakemake -n`, before any job starts."""
+    from gan.config import ConfigError, TrainConfig
+
+    for run_id, spec in runs.items():
+        try:
+            spec["train"] = TrainConfig.from_dict(spec["train"]).to_dict()
+        except ConfigError as e:
+            raise WorkflowError(f"config/config.yaml: experiments.{experiment} (run {run_id}, scale {SCALE}): {e}") from None
+        RUNS[(experiment, run_id)] = spec
+    return [f"{R}/{experiment}/runs/{r}/metrics.json" for r in runs]
+
+
+def train_spec(experiment, params, run_id, seed, **train_updates):
+    """A run's train config: the experiment's `train` block, the model, the seed, and the cell's own `overrides`."""
+    t = deep_merge(params["train"], {"seed": seed, **train_updates})
+    return deep_merge(t, params.get("overrides", {}).get(run_id, {}))
+
+
+def run_command(wildcards, output, threads):
+    spec = RUNS[(wildcards.experiment, wildcards.run_id)]
+    train = dict(spec["train"], threads=threads)
+    return papermill(
+        "analysis/train.ipynb", output.notebook, "train_run",
+        experiment=wildcards.experiment, run_id=wildcards.run_id, scale=SCALE,
+        out_dir=str(Path(output.metrics).parent), train_config=train, cell=spec.get("cell", {}),
+        fid_network=fid_network(), fid_samples=spec["fid_samples"], fid_reference=spec.get("fid_reference"),
+        inception_weights=config["fid"].get("inception_weights"),
+    )
+
+
+def anchors():
+    return config["anchors"]

@@ -1,0 +1,34 @@
+# The one training rule: every GAN run of every experiment (a grid cell, a seed, a zoo model) is a job of
+# `train_run`, which runs analysis/train.ipynb once. Experiments register their runs (rules/common.smk:
+# register_runs); their aggregate rules collect the runs' metrics.
+
+
+def run_resources(kind):
+    return {k: (lambda wc, v=v: v) for k, v in resources_of(kind).items()}
+
+
+rule train_run:
+    input:
+        notebook="analysis/train.ipynb",
+        # MNIST FIDs are computed in the LeNet-FID network that feature_net trains and caches
+        feature_net=ancient(f"{R}/feature_net/manifest.json"),
+    output:
+        metrics=f"{R}/{{experiment}}/runs/{{run_id}}/metrics.json",
+        manifest=f"{R}/{{experiment}}/runs/{{run_id}}/manifest.json",
+        losses=f"{R}/{{experiment}}/runs/{{run_id}}/losses.csv",
+        samples=f"{R}/{{experiment}}/runs/{{run_id}}/samples.png",
+        notebook=f"{R}/{{experiment}}/runs/{{run_id}}/run.ipynb",
+    log:
+        f"{R}/logs/train_run/{{experiment}}/{{run_id}}.log",
+    wildcard_constraints:
+        experiment="[a-z0-9_]+",
+        run_id="[A-Za-z0-9_.-]+",
+    threads: threads_of("train")
+    resources:
+        **resources_of("train"),
+    conda:
+        "../envs/train.yaml"
+    params:
+        cmd=run_command,
+    shell:
+        "{params.cmd} 2> {log}"
