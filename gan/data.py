@@ -318,6 +318,6 @@ class BatchOrder:
     def indices(self, step: int) -> torch.Tensor:
         epoch, i = divmod(step, self.per_epoch)
         if epoch != self._epoch:
-            g = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            g = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) % 2**63)  # fits int64 for any seed
             self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
         return self._perm[i * self.batch_size : (i + 1) * self.batch_size]
