@@ -6,11 +6,13 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/train.smk"
-include: "rules/mnist.smk"
+include: "rules/train.smk"  # the one training rule, train_run
+include: "rules/mnist.smk"  # feature_net, dense_conv, depth_grid, augmentation, afhq
+include: "rules/background.smk"  # nce, vae, diffusion; minimax, saturating, optimal_d, accuracy_vs_quality; lecture_autoencoders
+include: "rules/zoo.smk"  # the model-selection chapter: cifar_study, seminar, lecture_gan, face_preprocessing, model_selection
 
 
 rule all:
     default_target: True
     input:
-        [p for e in EXPERIMENTS if e in {"feature_net", "dense_conv", "depth_grid", "augmentation", "afhq"} for p in experiment_outputs(e).values()],
+        [p for e in EXPERIMENTS for p in experiment_outputs(e).values()],

@@ -126,3 +126,10 @@ def run_command(wildcards, output, threads):
 
 def anchors():
     return config["anchors"]
+
+
+def experiment_command(name, output, **extra):
+    """Run analysis/<name>.ipynb for an experiment: its parameters at this scale, the published anchors, and its
+    output folder results/<scale>/<name>; `extra` adds notebook parameters (e.g. the run ids to aggregate)."""
+    return papermill(f"analysis/{name}.ipynb", output.notebook, name, scale=SCALE, out_dir=f"{R}/{name}",
+                     params=params_of(name), anchors=anchors(), **extra)

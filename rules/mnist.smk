@@ -3,11 +3,6 @@
 # them in its own notebook.
 
 
-def aggregate_command(name, output, **extra):
-    return papermill(f"analysis/{name}.ipynb", output.notebook, name, scale=SCALE, out_dir=f"{R}/{name}",
-                     params=params_of(name), anchors=anchors(), **extra)
-
-
 rule feature_net:
     input:
         notebook="analysis/feature_net.ipynb",
@@ -21,7 +16,7 @@ rule feature_net:
     conda:
         "../envs/train.yaml"
     params:
-        cmd=lambda wc, output: aggregate_command("feature_net", output, fid_network=fid_network(),
+        cmd=lambda wc, output: experiment_command("feature_net", output, fid_network=fid_network(),
                                                  inception_weights=config["fid"].get("inception_weights")),
     shell:
         "{params.cmd} 2> {log}"
@@ -91,7 +86,7 @@ for _name, _runs in [("dense_conv", _dense_conv_runs()), ("depth_grid", _depth_g
         conda:
             "../envs/train.yaml"
         params:
-            cmd=lambda wc, input, output, rule=_name: aggregate_command(
+            cmd=lambda wc, input, output, rule=_name: experiment_command(
                 rule, output, run_ids=[Path(p).parent.name for p in input.runs]),
         shell:
             "{params.cmd} 2> {log}"

@@ -1,0 +1,1 @@
+# The model-selection chapter (owned by the model-zoo work; see analysis/ and config).
