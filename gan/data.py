@@ -321,3 +321,28 @@ class BatchOrder:
             g = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) % 2**63)  # fits int64 for any seed
             self._epoch, self._perm = epoch, torch.randperm(self.n, generator=g)
         return self._perm[i * self.batch_size : (i + 1) * self.batch_size]
+
+
+def check_available(cfg: DataConfig | dict) -> None:
+    """Raise DataUnavailable, with how to get the data, if loading `cfg` would fail for want of files. Cheap: it
+    looks for files and folders, it does not load. Sets that download themselves pass while downloads are on."""
+    if isinstance(cfg, dict):
+        from gan.config import _build
+
+        cfg = _build(DataConfig, cfg, "data.")
+    if cfg.name in ("folder", "afhq_cat"):
+        if cfg.root is None:
+            raise DataUnavailable(f"data.root is not set: {cfg.name} needs the folder of your copy of the images")
+        root = Path(cfg.root).expanduser()
+        if cfg.name == "afhq_cat" and (root / "train" / "cat").is_dir():
+            root = root / "train" / "cat"
+        if not root.is_dir() or not any(p.suffix.lower() in IMAGE_SUFFIXES for p in root.rglob("*")):
+            how = (" Download AFHQ (https://github.com/clovaai/stargan-v2, `bash download.sh afhq-dataset`) and set "
+                   "data.root to the extracted afhq/ folder." if cfg.name == "afhq_cat" else "")
+            raise DataUnavailable(f"{cfg.name}: no images under {root}.{how}")
+    elif cfg.name in ("mnist", "cifar10") and not cfg.download:
+        sub = {"mnist": "MNIST/raw", "cifar10": "cifar-10-batches-py"}[cfg.name]
+        root = Path(cfg.root or cache_dir() / "torchvision")
+        if not (root / sub).exists():
+            raise DataUnavailable(f"{cfg.name}: {root / sub} not found and data.download is false; "
+                                  "set data.download: true on a machine with internet access, or copy the files there")

@@ -133,3 +133,27 @@ def experiment_command(name, output, **extra):
     output folder results/<scale>/<name>; `extra` adds notebook parameters (e.g. the run ids to aggregate)."""
     return papermill(f"analysis/{name}.ipynb", output.notebook, name, scale=SCALE, out_dir=f"{R}/{name}",
                      params=params_of(name), anchors=anchors(), **extra)
+
+
+def check_data_of_jobs_to_run():
+    """Before any job starts (real runs only): every data set a training job will read must be there, else stop
+    with a message that says how to get it, instead of failing jobs one by one on the cluster."""
+    from gan.data import DataUnavailable, check_available
+
+    problems = {}
+    for job in workflow.dag.needrun_jobs():
+        if job.rule.name == "train_run":
+            spec = RUNS[(job.wildcards.experiment, job.wildcards.run_id)]
+            for data in (spec["train"]["data"], spec.get("fid_reference")):
+                try:
+                    if data is not None:
+                        check_available(data)
+                except DataUnavailable as e:
+                    problems.setdefault(str(e), []).append(f"{job.wildcards.experiment}/{job.wildcards.run_id}")
+    if problems:
+        msg = "\n".join(f"- {p} (needed by {len(jobs)} run(s), e.g. {jobs[0]})" for p, jobs in problems.items())
+        raise WorkflowError(f"Missing data; no job was started:\n{msg}")
+
+
+onstart:
+    check_data_of_jobs_to_run()
