@@ -16,7 +16,7 @@ makes them includable from any page:
 - an experiment with no results folder gets a report that says it was not run at this scale, so the book still
   builds and says so.
 
-Plain Python (stdlib + PyYAML-free): the book rule runs it without torch. Usage:
+Plain Python (standard library only): the book rule runs it without torch. Usage:
     python book/stage.py --results results/<scale> --scale <scale> --out book/_generated --scale-info '<json>'
 """
 
@@ -142,12 +142,15 @@ class _Rewriter:
     def text(self, text: str) -> str:
         """Walk the file line by line, keeping a stack of open fences; code and maths are left alone."""
         out: list[str] = []
-        stack: list[tuple[str, int, bool]] = []  # (fence char, fence length, content is literal)
+        stack: list[tuple[str, int, bool, bool]] = []  # (fence char, fence length, literal content, is a directive)
+        opt = re.compile(r"^(\s*:file:\s+)(\S+)\s*$")  # a directive option naming a file (csv-table)
         for line in text.split("\n"):
             m = FENCE.match(line)
-            if stack and stack[-1][2]:  # inside a literal block: only its closing fence matters
+            if stack and stack[-1][2]:  # inside a literal block: only its closing fence (and :file:) matter
                 if m and m.group("fence")[0] == stack[-1][0] and len(m.group("fence")) >= stack[-1][1] and not m.group("info").strip():
                     stack.pop()
+                elif stack[-1][3] and opt.match(line):
+                    line = opt.sub(lambda o: o.group(1) + self.path(o.group(2)), line)
                 out.append(line)
                 continue
             if m:
@@ -160,12 +163,11 @@ class _Rewriter:
                 name = d.group(1) if d else None
                 if name in PATH_DIRECTIVES and d.group(2).strip():
                     line = f"{m.group('indent')}{fence}{{{name}}} {self.path(d.group(2).strip())}"
-                stack.append((fence[0], len(fence), name is None or name in LITERAL_DIRECTIVES))
+                stack.append((fence[0], len(fence), name is None or name in LITERAL_DIRECTIVES, name is not None))
                 out.append(line)
                 continue
-            opt = re.match(r"^(\s*:file:\s+)(\S+)\s*$", line)
-            if opt and stack:
-                out.append(opt.group(1) + self.path(opt.group(2)))
+            if stack and opt.match(line):
+                out.append(opt.sub(lambda o: o.group(1) + self.path(o.group(2)), line))
                 continue
             out.append(self.inline(line))
         return "\n".join(out)
