@@ -57,6 +57,8 @@ def _clean(o: Any) -> Any:
         return [_clean(v) for v in o]
     if isinstance(o, Path):
         return str(o)
+    if getattr(o, "ndim", 0) > 0 and callable(getattr(o, "tolist", None)):  # numpy arrays / torch tensors
+        return _clean(o.tolist())
     if hasattr(o, "item") and callable(o.item):  # numpy / torch scalars
         return _clean(o.item())
     return o

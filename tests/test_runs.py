@@ -126,6 +126,12 @@ def test_git_commit_inside_and_outside_a_repository(tmp_path):
     assert runs.git_commit(tmp_path) == "unknown"
 
 
+def test_json_arrays_and_tensors(tmp_path):
+    runs.atomic_write_json(tmp_path / "a.json", {"mu": np.array([1.0, np.nan]), "t": torch.tensor([[1, 2]]),
+                                                 "s": np.float32(0.5), "z": torch.tensor(float("inf"))})
+    assert _strict_json(tmp_path / "a.json") == {"mu": [1.0, None], "t": [[1, 2]], "s": 0.5, "z": None}
+
+
 def test_clean_keeps_finite_floats_exact():
     assert runs._clean(0.1) == 0.1 and runs._clean(math.pi) == math.pi
     assert runs._clean([np.float32(0.5)]) == [0.5]
