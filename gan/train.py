@@ -130,6 +130,8 @@ def train(cfg: TrainConfig | dict, data: ImageSet | None = None, run_dir: str | 
         G.to(memory_format=torch.channels_last)
         D.to(memory_format=torch.channels_last)
     fused = setup.device.type == "cuda"
+    if fused:
+        torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels (as pytorch/examples)
     opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, fused=fused)
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, fused=fused)
 
@@ -155,8 +157,17 @@ def train(cfg: TrainConfig | dict, data: ImageSet | None = None, run_dir: str | 
     d_step = torch.compile(D) if cfg.compile else D
     autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if setup.bf16 else contextlib.nullcontext
 
+    # The epoch's batch order goes to the device once per epoch: a per-step copy of the indices from pageable
+    # host memory would synchronise the GPU every step, so the CPU could never queue work ahead of it.
+    epoch_order: dict[int, torch.Tensor] = {}
+
     def batch(i: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        idx = order.indices(i).to(setup.device)
+        epoch, j = divmod(i, order.per_epoch)
+        if epoch not in epoch_order:
+            epoch_order.clear()
+            first = epoch * order.per_epoch
+            epoch_order[epoch] = torch.cat([order.indices(first + k) for k in range(order.per_epoch)]).to(setup.device)
+        idx = epoch_order[epoch][j * cfg.batch_size : (j + 1) * cfg.batch_size]
         x = to_float(augment(images[idx], cfg.data.augment), cfg.data.pixel_range)
         if setup.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
