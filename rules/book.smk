@@ -1,0 +1,29 @@
+# The book: stage the chosen scale's results into book/_generated/ (book/stage.py copies, never computes) and
+# build the Jupyter Book with Sphinx warnings as errors. Runs whenever an experiment's outputs, a book source, or
+# the scale changed.
+
+BOOK_SOURCES = sorted(
+    str(p) for p in Path("book").rglob("*")
+    if p.is_file() and not {"_build", "_generated", "__pycache__"} & set(p.parts)
+)
+
+
+rule book:
+    input:
+        results=ancient([p for e in EXPERIMENTS for p in experiment_outputs(e).values()]),
+        sources=BOOK_SOURCES,
+    output:
+        "book/_build/html/index.html",
+    log:
+        f"{R}/logs/book.log",
+    threads: 1
+    resources:
+        **resources_of("book"),
+    conda:
+        "../envs/book.yaml"
+    params:
+        scale=SCALE,
+        info=lambda wc: shlex.quote(json.dumps(config["scales"][SCALE])),
+    shell:
+        "python book/stage.py --results {R} --scale {params.scale} --out book/_generated --scale-info {params.info}"
+        " > {log} 2>&1 && jupyter-book build book -W -n --keep-going >> {log} 2>&1"
