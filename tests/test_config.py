@@ -121,6 +121,16 @@ def test_model_data_shape_mismatch_fails_before_training(tmp_path, tiny_cfg, no_
     assert not run_dir.exists()
 
 
+def test_missing_data_fails_before_training(tmp_path, tiny_cfg, no_training):
+    from gan.data import DataUnavailable
+
+    run_dir = tmp_path / "run"
+    with pytest.raises(DataUnavailable, match="does not exist"):
+        train(tiny_cfg(data={"name": "folder", "root": str(tmp_path / "nowhere"), "limit": None}), run_dir=run_dir,
+              progress=False)
+    assert not run_dir.exists()
+
+
 def test_bf16_on_cpu_is_refused_before_training(tmp_path, tiny_cfg, no_training):
     with pytest.raises(ConfigError, match="precision"):
         train(tiny_cfg(precision="bf16"), run_dir=tmp_path / "run", progress=False)
