@@ -268,7 +268,10 @@ def _device_name(dev: torch.device) -> str:
 @torch.no_grad()
 def generate(G: nn.Module, n: int, z_dim: int, *, seed: int = 0, labels: torch.Tensor | None = None,
              pixel_range: str = "symmetric", batch_size: int = 500) -> torch.Tensor:
-    """n samples as uint8 images, from noise drawn with its own seeded generator (fixed noise for grids)."""
+    """n samples as uint8 images, from noise drawn with its own seeded generator (fixed noise for grids).
+    A conditional G without `labels` cycles through its classes (0, 1, ..., 0, 1, ...), so a grid shows each."""
+    if models.is_conditional(G) and labels is None:
+        labels = torch.arange(n) % G.num_classes
     was_training = G.training
     G.eval()
     dev = next(G.parameters()).device

@@ -269,3 +269,4 @@ def test_conditional_models_train_and_resume(name, tiny_cfg, tmp_path):
     a = generate(full.G, 10, 16, labels=labels)
     b = generate(full.G, 10, 16, labels=(labels + 1) % G.num_classes)
     assert a.shape == (10, *shape) and not torch.equal(a, b)
+    assert torch.equal(generate(full.G, 10, 16), a)  # without labels: the classes in turn
