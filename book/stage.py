@@ -60,6 +60,7 @@ TOP_LEVEL = ("report.md", "provenance.md", "verdict.md")
 SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".csv", ".json", ".ipynb")
 DATA_SUFFIXES = (".csv", ".json")
 MARKER = ".staged-by-book-stage"
+NOT_EXPERIMENTS = {"logs", "benchmarks"}  # folders under results/<scale>/ that are not experiments
 
 SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
@@ -228,45 +229,46 @@ def _code(names: list[str]) -> str:
 
 def banner_md(scale: str, info: dict[str, Any], manifests: dict[str, dict[str, Any]], results_label: str,
               missing: list[str]) -> str:
-    """The admonition at the top of every page: which scale, data set(s) and feature network(s) made the numbers."""
-    datasets = _unique(_as_list(info.get("dataset")) + _as_list(info.get("datasets"))
-                       + [d for m in manifests.values() for d in _as_list(m.get("datasets"))])
-    nets = _unique(_as_list(info.get("feature_network")) + _as_list(info.get("fid_features"))
-                   + [f for m in manifests.values() for f in _as_list(m.get("fid_features"))])
-    commits = _unique([str(m["git_commit"]) for m in manifests.values() if m.get("git_commit")])
+    """The admonition at the top of every page: which scale, data set(s) and feature network(s) made the numbers.
 
-    smoke = scale == "smoke"
-    if smoke:
+    Data sets and feature networks come from the experiments' manifests (what actually ran) and, where no manifest
+    names any, from the config's description of the scale (`--scale-info`)."""
+    datasets = _unique([d for m in manifests.values() for d in _as_list(m.get("datasets"))]) or _unique(
+        _as_list(info.get("dataset")) + _as_list(info.get("datasets")))
+    nets = _unique([f for m in manifests.values() for f in _as_list(m.get("fid_features"))]) or _unique(
+        _as_list(info.get("feature_network")) + _as_list(info.get("fid_features")))
+    commits = _unique([str(m["git_commit"]) for m in manifests.values() if m.get("git_commit")])
+    description = " ".join(str(info.get("description") or "").split())
+
+    if scale == "smoke":
         head = ":::{admonition} Smoke-scale build: these numbers are pipeline checks, not results\n:class: danger\n"
-        lead = (f"Everything computed on this page comes from scale **`smoke`** (`{results_label}`): a few training "
-                "steps per run on offline data, made only to show that every step of the workflow runs. "
-                "**Do not read any FID, time or verdict here as a finding**; the committed `mnist5k` results or a "
-                "`full` run are the ones to read.")
+        lead = ("**Do not read any FID, time or verdict on this page as a finding.** The `smoke` scale runs a few "
+                "training steps per experiment only to show that every step of the workflow works; read the committed "
+                "`mnist5k` results or a `full` run instead.")
+        description = description or "Pipeline check on offline data with a few training steps per run."
     else:
         head = f":::{{admonition}} Where the numbers come from: scale {scale}\n:class: important\n"
-        lead = f"Everything computed on this page comes from scale **`{scale}`** (`{results_label}`)."
-    parts = [lead]
-    if info.get("description"):
-        parts.append(" ".join(str(info["description"]).split()))
+        lead = f"Every number, table and figure computed on this page comes from scale **`{scale}`**."
+    items = [f"- **Scale:** `{scale}` (`{results_label}`)" + (f": {description}" if description else ".")]
     if datasets:
-        parts.append("Data: " + "; ".join(datasets) + ".")
+        items.append("- **Data:** " + "; ".join(datasets) + ".")
     if nets:
-        sentence = "FID feature network: " + "; ".join(nets) + "."
+        line = "- **FID feature network:** " + "; ".join(nets) + "."
         if any("inception" not in n.lower() for n in nets):
-            sentence += (" FIDs computed in any feature space other than Inception-v3's (for example LeNet-FID) are "
-                         "on their own scale: they are **not comparable with published Inception FIDs**, nor with the "
-                         "thesis's, nor with the Inception-scale rules of thumb in the evaluation chapter.")
+            line += (" FIDs in any feature space other than Inception-v3's (such as LeNet-FID) are on their own scale: "
+                     "**not comparable with published Inception FIDs**, with the thesis's FIDs, or with the "
+                     "Inception-scale rules of thumb of the evaluation chapter.")
         if any("inception" in n.lower() for n in nets):
-            sentence += (" Inception FIDs are comparable with published values only for the same weights, image "
-                         "resolution and number of samples.")
-        parts.append(sentence)
-    parts.append("Published numbers shown beside ours are labelled as published.")
+            line += (" Inception FIDs are comparable with published values only for the same weights, image resolution "
+                     "and number of samples.")
+        items.append(line)
+    items.append("- **Published numbers** shown beside ours are labelled as published, with their own feature network.")
     if commits:
-        parts.append(("Made at commit " + _code([c[:12] for c in commits]) + ".") if len(commits) <= 3
-                     else f"Made at {len(commits)} commits (each section's provenance names its own).")
+        items.append(("- **Commit:** " + _code([c[:12] for c in commits]) + ".") if len(commits) <= 3
+                     else f"- **Commits:** {len(commits)} (each section's provenance names its own).")
     if missing:
-        parts.append("Not run at this scale: " + _code(missing) + " (their sections say so).")
-    return head + "\n" + "\n".join(parts) + "\n:::\n"
+        items.append("- **Not run at this scale:** " + _code(missing) + " (their sections say so).")
+    return head + "\n" + lead + "\n\n" + "\n".join(items) + "\n:::\n"
 
 
 def downloads_md(exp: str, files: list[str], prefix: str) -> str:
@@ -294,6 +296,36 @@ def missing_report_md(exp: str, scale: str, results_label: str, why: str) -> str
             "This section therefore has no figures, tables or verdict; it is not a result.\n:::\n")
 
 
+def _num(v: Any, fmt: str) -> str:
+    return format(v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) else "n/a"
+
+
+def verdict_from_json(claims: Any) -> str:
+    """One line per claim that a notebook decided, from its verdict.json (as `gan.stats.Comparison.to_dict` writes
+    it): used when the notebook wrote no verdict.md. Only formats what the notebook computed."""
+    words = {"supported": "support", "contradicted": "contradict", "inconclusive": "do not decide"}
+    lines = []
+    for c in claims if isinstance(claims, list) else []:
+        if not isinstance(c, dict) or c.get("verdict") not in words or not c.get("claim"):
+            continue
+        parts = []
+        for side in ("better", "worse"):
+            s = c.get(f"{side}_summary")
+            if isinstance(s, dict) and isinstance(s.get("mean"), (int, float)):
+                parts.append(f"FID {c.get(side, side)} {_num(s['mean'], '.1f')} ± {_num(s.get('std'), '.1f')} (n={s.get('n')})")
+        if c.get("test"):
+            parts.append(str(c["test"]))
+        if isinstance(c.get("p_value"), (int, float)):
+            parts.append(f"one-sided p = {_num(c['p_value'], '.2g')}")
+        if c["verdict"] == "contradicted" and isinstance(c.get("p_value_opposite"), (int, float)):
+            parts.append(f"opposite direction p = {_num(c['p_value_opposite'], '.2g')}")
+        if isinstance(c.get("effect_size"), (int, float)):
+            parts.append(f"Hedges' g = {_num(c['effect_size'], '.2f')}")
+        lines.append(f"The data **{words[c['verdict']]}** the claim that {c['claim']}"
+                     + (f" ({'; '.join(parts)})." if parts else "."))
+    return "\n\n".join(lines) + "\n" if lines else ""
+
+
 def verdict_placeholder(exp: str, scale: str, present: bool) -> str:
     page = EXPERIMENTS[exp][0]
     if present:
@@ -315,11 +347,15 @@ def notebooks_md(staged: dict[str, list[str]], prefix: str) -> str:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
+    v = _read_json_any(path)
+    return v if isinstance(v, dict) else {}
+
+
+def _read_json_any(path: Path) -> Any:
     try:
-        v = json.loads(path.read_text())
-        return v if isinstance(v, dict) else {}
+        return json.loads(path.read_text())
     except (OSError, ValueError):
-        return {}
+        return None
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -407,9 +443,10 @@ def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | Non
 
     for exp in VERDICTS:
         if not (tmp / exp / "verdict.md").exists():
-            (tmp / exp / "verdict.md").write_text(verdict_placeholder(exp, scale, exp in report.present))
+            line = verdict_from_json(_read_json_any(tmp / exp / "verdict.json")) if exp in report.present else ""
+            (tmp / exp / "verdict.md").write_text(line or verdict_placeholder(exp, scale, exp in report.present))
     report.unlisted = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name not in EXPERIMENTS
-                             and not p.name.startswith("."))
+                             and p.name not in NOT_EXPERIMENTS and not p.name.startswith("."))
     for name in report.unlisted:
         report.warnings.append(f"{results}/{name} is not an experiment any page includes; not staged")
 

