@@ -1,0 +1,271 @@
+"""Wall time of the thesis's experiments at a scale, extrapolated from measured time per step of each cell.
+
+Method. `config/config.yaml` defines every training run of every experiment at every scale (the runs are
+enumerated here as rules/mnist.smk enumerates them: dense_conv = archs x seeds, depth_grid = g_depths x d_depths
+x seeds, augmentation = augmentations x seeds, afhq = seeds). Runs that share model, model kwargs, batch size,
+augmentation and image shape share a time per step, so each such *cell* is measured once on this device with
+`gan.train.train` (its own clock, which leaves out the first WARMUP_STEPS; or, where one step takes seconds, the
+difference between a 2-step and a 1-step run, which removes the set-up). Then
+
+    run time  = steps x time per step + FID time ((fid_samples + reference images) / feature images per s)
+    total     = sum over runs
+
+The reference images count per run because `gan.experiment.run_training` calls `score_samples` without a cache,
+so each run recomputes the real set's statistics (the training set: 60,000 MNIST digits at full scale); the table
+also shows the total with them computed once per experiment, as `reference_stats(..., cache=...)` allows.
+
+Feature speed comes from benchmarks/results/fid_speed_<device>.json (Inception, written by fid_speed.py) or is
+measured here (LeNet-FID). Left out: data loading, sample generation, checkpoint writes, process start-up
+(seconds per run). The data sets the `full` scale reads (MNIST 60k, AFHQ) are not on this machine; time per step
+does not depend on the set's size, so cells are timed on same-shaped stand-ins (MNIST-5k, photo patches), named
+in the table. AFHQ time per epoch = (images // batch) steps.
+
+    python benchmarks/wallclock.py                         # CPU, both scales: about 4 minutes on 2 cores
+    python benchmarks/wallclock.py --device cuda --scales full --write-md benchmarks/thesis_wallclock.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from common import REPO, environment, load_average, print_header, resolve, write_json  # noqa: I001
+
+import torch
+import yaml
+
+from gan.data import load_dataset
+from gan.train import WARMUP_STEPS, train
+
+MNIST_EXPERIMENTS = ("dense_conv", "depth_grid", "augmentation")
+STANDIN = {"mnist": {"name": "mnist5k"}, "afhq_cat": {"name": "photo_patches", "limit": 2048}}
+BEGIN, END = "<!-- wallclock:begin", "<!-- wallclock:end -->"
+
+
+def deep_merge(base: dict, over: dict | None) -> dict:  # as rules/common.smk merges a scale over `common`
+    out = dict(base)
+    for k, v in (over or {}).items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def runs_of(config: dict, experiment: str, scale: str) -> list[dict[str, Any]]:
+    """Every training run of an experiment at a scale: its train config and FID sample count."""
+    block = config["experiments"][experiment]
+    p = deep_merge(block["common"], block.get(scale, {}))
+    t = p["train"]
+    out = []
+
+    def add(seed: int, **upd: Any) -> None:
+        out.append({"train": deep_merge(t, {"seed": seed, **upd}), "fid_samples": p["fid_samples"]})
+
+    if experiment == "dense_conv":
+        for spec in p["archs"].values():
+            for s in p["seeds"]:
+                add(s, **spec)
+    elif experiment == "depth_grid":
+        for g in p["g_depths"]:
+            for d in p["d_depths"]:
+                for s in p["seeds"]:
+                    add(s, model=p["model"], model_kwargs={**p["model_kwargs"], "g_depth": g, "d_depth": d})
+    elif experiment == "augmentation":
+        for aug in p["augmentations"]:
+            for s in p["seeds"]:
+                add(s, model=p["model"], model_kwargs=p["model_kwargs"], data={**t["data"], "augment": aug})
+    elif experiment == "afhq":
+        for s in p["seeds"]:
+            add(s, model=p["model"], model_kwargs=p["model_kwargs"])
+    return out
+
+
+def cell_key(train_cfg: dict) -> str:
+    d = train_cfg.get("data", {})
+    kw = ",".join(f"{k}={v}" for k, v in sorted(train_cfg.get("model_kwargs", {}).items()))
+    return (f"{train_cfg.get('model', 'dcgan28')}({kw}) batch {train_cfg.get('batch_size', 32)}"
+            + (f" aug {d['augment']}" if d.get("augment", "none") != "none" else "")
+            + (f" {d['image_size']}px" if d.get("image_size") else ""))
+
+
+def timing_config(train_cfg: dict, device: torch.device, steps: int) -> dict:
+    d = dict(train_cfg.get("data", {}))
+    if d.get("name") in STANDIN:
+        d = {**{k: v for k, v in d.items() if k not in ("name", "root")}, **STANDIN[d["name"]]}
+    return {**train_cfg, "data": d, "steps": steps, "device": device.type, "checkpoint_every": 10**9,
+            "log_every": max(1, min(train_cfg.get("log_every", 10), steps)), "seed": 0}
+
+
+def time_cell(train_cfg: dict, device: torch.device, timed_steps: int, slow_s: float) -> tuple[float, str, str]:
+    """Seconds per step of one cell, how it was measured, and the data it ran on."""
+    cfg1 = timing_config(train_cfg, device, 1)
+    data = load_dataset(cfg1["data"])
+    t = time.perf_counter()
+    train(cfg1, data, progress=False)
+    one = time.perf_counter() - t
+    if one > slow_s:  # a step takes seconds: one step = (2-step run) - (1-step run), set-up cancelled
+        t = time.perf_counter()
+        train(timing_config(train_cfg, device, 2), data, progress=False)
+        return max(time.perf_counter() - t - one, 1e-9), "2-step minus 1-step run", data.name
+    r = train(timing_config(train_cfg, device, WARMUP_STEPS + timed_steps), data, progress=False)
+    return r.time_per_step_ms / 1000, f"train's clock: {timed_steps} steps after {WARMUP_STEPS} warm-up", data.name
+
+
+def lenet_images_per_s(device: torch.device, n: int = 2000) -> float:
+    from gan.metrics.features import LeNetFID, extract_features
+
+    net = LeNetFID(1, 10, "LeNet-FID (untrained, for timing)", "timing").to(device)
+    x = load_dataset({"name": "mnist5k"}).images[:n]
+    extract_features(net, x[:100])
+    t = time.perf_counter()
+    extract_features(net, x)
+    return n / (time.perf_counter() - t)
+
+
+def hours(s: float) -> str:
+    return f"{s / 3600:.2f}"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--scales", default="mnist5k,full")
+    p.add_argument("--config", default=str(REPO / "config" / "config.yaml"))
+    p.add_argument("--timed-steps", type=int, default=8)
+    p.add_argument("--slow-step-s", type=float, default=4.0, help="a 1-step run longer than this is timed by difference")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--afhq-images", type=int, default=5153, help="AFHQ cat training images (AFHQ v1 train/cat)")
+    p.add_argument("--inception-images-per-s", type=float, default=None, help="default: ours, from --fid-json")
+    p.add_argument("--fid-json", default=None, help="fid_speed.py's result (default: benchmarks/results/fid_speed_<device>.json)")
+    p.add_argument("--json", default=None)
+    p.add_argument("--write-md", default=None, help="replace the generated block of this markdown file")
+    a = p.parse_args()
+
+    device = resolve(a.device)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    env = environment(device)
+    print_header(env)
+    config = yaml.safe_load(Path(a.config).read_text())
+    scales = a.scales.split(",")
+
+    incep = a.inception_images_per_s
+    fid_json = Path(a.fid_json or REPO / "benchmarks" / "results" / f"fid_speed_{device.type}.json").resolve()
+    incep_src = "--inception-images-per-s"
+    if incep is None and fid_json.exists():
+        j = json.loads(fid_json.read_text())
+        incep = next(r["images_per_s"] for r in j["rows"] if r["path"] == "ours")
+        incep_src = f"{fid_json.name}, {j['args']['n']} images ({j['env']['date']})"
+    lenet = lenet_images_per_s(device)
+    feature_speed = {"lenet": (lenet, "measured here"), "inception": (incep, incep_src)}
+
+    cells: dict[str, dict[str, Any]] = {}
+    plan: list[dict[str, Any]] = []
+    t_all = time.perf_counter()
+    for scale in scales:
+        net = config["fid"]["network"][scale]
+        net = "inception" if net == "auto" else net  # at full scale, auto means Inception where the weights are
+        for exp in (*MNIST_EXPERIMENTS, "afhq"):
+            for run in runs_of(config, exp, scale):
+                key = cell_key(run["train"])
+                if key not in cells:
+                    sec, how, data_name = time_cell(run["train"], device, a.timed_steps, a.slow_step_s)
+                    cells[key] = {"cell": key, "s_per_step": sec, "method": how, "timed_on": data_name,
+                                  "scales": [scale], "load": load_average()}
+                    print(f"{scale:8s} {key:60s} {1000 * sec:9.1f} ms/step  ({how}; {data_name}; load {load_average()})",
+                          flush=True)
+                elif scale not in cells[key]["scales"]:
+                    cells[key]["scales"].append(scale)
+                plan.append({"scale": scale, "experiment": exp, "cell": key, "steps": run["train"]["steps"],
+                             "batch": run["train"]["batch_size"], "fid_samples": run["fid_samples"], "fid_net": net,
+                             "reference_images": reference_images(run["train"], a.afhq_images)})
+
+    # --- extrapolation ---
+    rows = []
+    for scale in scales:
+        for exp in (*MNIST_EXPERIMENTS, "afhq"):
+            runs = [r for r in plan if r["scale"] == scale and r["experiment"] == exp]
+            train_s = sum(r["steps"] * cells[r["cell"]]["s_per_step"] for r in runs)
+            speed, _ = feature_speed[runs[0]["fid_net"]]
+            nan = float("nan")
+            fid_s = sum(r["fid_samples"] for r in runs) / speed if speed else nan
+            ref_once_s = runs[0]["reference_images"] / speed if speed else nan
+            rows.append({"scale": scale, "experiment": exp, "runs": len(runs), "steps_per_run": runs[0]["steps"],
+                         "batch": runs[0]["batch"], "fid_net": runs[0]["fid_net"], "train_s": train_s, "fid_s": fid_s,
+                         "reference_images": runs[0]["reference_images"], "reference_once_s": ref_once_s,
+                         "reference_per_run_s": ref_once_s * len(runs)})
+    afhq = []
+    for scale in scales:
+        r = next(r for r in plan if r["scale"] == scale and r["experiment"] == "afhq")
+        steps_per_epoch = a.afhq_images // r["batch"]
+        s = cells[r["cell"]]["s_per_step"]
+        afhq.append({"scale": scale, "cell": r["cell"], "steps_per_epoch": steps_per_epoch, "epoch_s": steps_per_epoch * s,
+                     "config_steps": r["steps"], "config_epochs": r["steps"] / steps_per_epoch,
+                     "thesis_4000_epochs_s": 4000 * steps_per_epoch * s})
+
+    md = render(env, cells, rows, afhq, feature_speed, a)
+    print("\n" + md)
+    env["load_after"] = load_average()
+    print(f"# load after: {env['load_after']}; measuring took {time.perf_counter() - t_all:.0f} s")
+    write_json(a.json, {"benchmark": "wallclock", "env": env, "args": vars(a), "cells": list(cells.values()),
+                        "experiments": rows, "afhq": afhq,
+                        "feature_images_per_s": {k: v[0] for k, v in feature_speed.items()}})
+    if a.write_md:
+        path = Path(a.write_md)
+        text = path.read_text()
+        i, j = text.index(BEGIN), text.index(END)
+        block = f"{BEGIN} (written by benchmarks/wallclock.py; do not edit by hand) -->\n{md}\n"
+        path.write_text(text[:i] + block + text[j:])
+        print(f"# wrote the generated block of {path}")
+
+
+def reference_images(train_cfg: dict, afhq_images: int) -> int:
+    """How many real images the FID reference has: the training set without augmentation."""
+    d = train_cfg["data"]
+    n = {"mnist": 60000, "mnist5k": 5000, "afhq_cat": afhq_images}.get(d["name"], d.get("limit") or 0)
+    return min(n, d["limit"]) if d.get("limit") else n
+
+
+def render(env, cells, rows, afhq, feature_speed, a) -> str:
+    dev = env["device"]
+    out = [f"Measured {env['date']} on {dev}; torch {env['torch']}; load before {env['load_before']}; "
+           f"command `{env['command']}`.", "",
+           "**Time per step of each cell** (one generator step and one discriminator step, fp32 defaults of the device):", "",
+           "| cell | scales | ms/step | timed on | method |", "|---|---|---:|---|---|"]
+    for c in cells.values():
+        out.append(f"| {c['cell']} | {', '.join(c['scales'])} | {1000 * c['s_per_step']:.1f} | {c['timed_on']} | {c['method']} |")
+    lenet, incep = feature_speed["lenet"], feature_speed["inception"]
+    out += ["", f"FID feature speed: LeNet-FID {lenet[0]:.0f} images/s ({lenet[1]}); Inception-v3 "
+            + (f"{incep[0]:.1f} images/s ({incep[1]})" if incep[0] else "not measured on this device"), "",
+            "**Extrapolated wall time on this device** (hours, one run after another; *as run* recomputes the "
+            "reference statistics in every run, *cached* computes them once per experiment):", "",
+            "| scale | experiment | runs | steps/run | batch | train h | FID net | FID samples h | reference images "
+            "| total h as run | total h cached |",
+            "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+    for scale in dict.fromkeys(r["scale"] for r in rows):
+        tot = {"run": 0.0, "cached": 0.0}
+        mnist = {"run": 0.0, "cached": 0.0}
+        for r in (x for x in rows if x["scale"] == scale):
+            t_run = r["train_s"] + r["fid_s"] + r["reference_per_run_s"]
+            t_cached = r["train_s"] + r["fid_s"] + r["reference_once_s"]
+            for acc in (tot, mnist) if r["experiment"] != "afhq" else (tot,):
+                acc["run"] += t_run
+                acc["cached"] += t_cached
+            out.append(f"| {scale} | {r['experiment']} | {r['runs']} | {r['steps_per_run']} | {r['batch']} | "
+                       f"{hours(r['train_s'])} | {r['fid_net']} | {hours(r['fid_s'])} | {r['reference_images']} | "
+                       f"{hours(t_run)} | {hours(t_cached)} |")
+        out.append(f"| **{scale}** | **MNIST experiments (all but AFHQ)** | | | | | | | | **{hours(mnist['run'])}** | "
+                   f"**{hours(mnist['cached'])}** |")
+        out.append(f"| **{scale}** | **everything** | | | | | | | | **{hours(tot['run'])}** | **{hours(tot['cached'])}** |")
+    out += ["", f"**AFHQ cats at 64x64** ({a.afhq_images} training images, last partial batch dropped):", "",
+            "| scale | cell | steps/epoch | time/epoch | config steps (epochs) | thesis's 4,000 epochs |",
+            "|---|---|---:|---:|---:|---:|"]
+    for r in afhq:
+        out.append(f"| {r['scale']} | {r['cell']} | {r['steps_per_epoch']} | {r['epoch_s'] / 60:.1f} min | "
+                   f"{r['config_steps']} ({r['config_epochs']:.0f}) | {r['thesis_4000_epochs_s'] / 3600:.0f} h |")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main()
