@@ -1,0 +1,235 @@
+"""The workflow, run for real: dry runs of every scale, bad configs, the whole smoke DAG end to end (timed), the
+book it builds (in headless Chromium), no-op reruns, one changed grid cell, and a training job killed and resumed.
+
+Everything runs in temporary copies of the repository (tracked and untracked-but-not-ignored files), so the
+working tree's results/ are never touched. The smoke DAG runs once per session (fixture `smoke_tree`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+SMOKE_BUDGET_S = 15 * 60  # issue 3: the full smoke DAG in under 15 minutes on 2 cores
+
+
+def copy_repo(dest: Path) -> Path:
+    """Copy the files git would commit (tracked + untracked-not-ignored) into `dest`, without results/."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True,
+                           check=True).stdout.decode().split("\0")
+    for f in files:
+        src = REPO / f
+        if not f or f.startswith("results/") or not src.is_file():
+            continue
+        (dest / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dest / f)
+    return dest
+
+
+def snakemake(cwd: Path, *args: str, timeout: int = 600, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = ["timeout", "-k", "10", str(timeout), sys.executable, "-m", "snakemake", *args]
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-4000:]}\n{p.stderr[-6000:]}")
+    return p
+
+
+def job_counts(output: str) -> dict[str, int]:
+    """Parse Snakemake's 'Job stats' table (printed by dry runs and real runs)."""
+    m = re.search(r"Job stats:\njob\s+count\n[-\s]+\n(.*?)\ntotal\s+\d+", output, re.S)
+    if not m:
+        return {}
+    return {name: int(n) for name, n in re.findall(r"^(\S+)\s+(\d+)\s*$", m.group(1), re.M)}
+
+
+def dry_run(cwd: Path, *args: str) -> dict[str, int]:
+    p = snakemake(cwd, "-n", *args)
+    return job_counts(p.stdout + p.stderr)
+
+
+# --- dry runs and config errors (seconds) --------------------------------------------------------------------------
+
+ALL_EXPERIMENTS = sorted(yaml.safe_load((REPO / "config" / "config.yaml").read_text())["experiments"])
+
+
+@pytest.mark.parametrize("scale", ["smoke", "mnist5k", "full"])
+def test_dry_run_lists_every_rule(scale, tmp_path):
+    counts = dry_run(copy_repo(tmp_path), "--forceall", "--config", f"scale={scale}")
+    assert set(ALL_EXPERIMENTS) <= set(counts), f"missing rules at {scale}: {set(ALL_EXPERIMENTS) - set(counts)}"
+    assert counts["book"] == 1 and counts["all"] == 1
+    assert counts["train_run"] >= 2
+
+
+def test_grid_sizes_follow_the_config(tmp_path):
+    """mnist5k runs the thesis's grids in full: 4 x 4 depths x 3 seeds, 4 augmentations x 3 seeds."""
+    tree = copy_repo(tmp_path)
+    p = snakemake(tree, "-n", "--forceall", "--config", "scale=mnist5k")
+    runs = re.findall(r"results/mnist5k/(\w+)/runs/([\w.-]+)/metrics\.json", p.stdout)
+    by_exp: dict[str, set[str]] = {}
+    for exp, rid in runs:
+        by_exp.setdefault(exp, set()).add(rid)
+    assert len(by_exp["depth_grid"]) == 4 * 4 * 3
+    assert {f"g{g}_d{d}_s{s}" for g in (3, 4, 5, 6) for d in (3, 4, 5, 6) for s in (0, 1, 2)} == by_exp["depth_grid"]
+    assert len(by_exp["augmentation"]) == 4 * 3
+    assert len(by_exp["dense_conv"]) == 2 * 3
+
+
+BAD_CONFIGS = {
+    "unknown scale": ({"scale": "huge"}, r"scale|huge"),
+    "learning rate out of range": ({"experiments": {"depth_grid": {"smoke": {"train": {"lr_g": -1}}}}},
+                                   r"experiments\.depth_grid.*lr_g: must be a number in \(0, 1\)"),
+    "typo in a train key": ({"experiments": {"dense_conv": {"smoke": {"train": {"batchsize": 8}}}}},
+                            r"batchsize: unknown key \(did you mean 'batch_size'\?\)"),
+    "unknown augmentation": ({"experiments": {"augmentation": {"smoke": {"augmentations": ["none", "zoom"]}}}},
+                             r"augment: unknown augmentation 'zoom'"),
+    "depth outside the models": ({"experiments": {"depth_grid": {"smoke": {"g_depths": [3, 12]}}}},
+                                 r"g_depth must be in \[3, 8\], got 12"),
+    "unknown top-level key": ({"scael": "smoke"}, r"scael"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_CONFIGS))
+def test_bad_config_fails_at_dry_run_with_a_clear_message(name, tmp_path):
+    override, pattern = BAD_CONFIGS[name]
+    tree = copy_repo(tmp_path)
+    (tree / "bad.yaml").write_text(yaml.safe_dump({"scale": "smoke", **override}))
+    p = snakemake(tree, "-n", "--configfile", "bad.yaml", check=False, timeout=300)
+    out = p.stdout + p.stderr
+    assert p.returncode != 0, out[-2000:]
+    assert re.search(pattern, out), f"no clear message matching {pattern!r}:\n{out[-3000:]}"
+    assert not (tree / "results").exists(), "a bad config must fail before any job writes anything"
+
+
+# --- the smoke DAG, end to end -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def smoke_tree(tmp_path_factory):
+    """A copy of the repository in which the whole smoke DAG ran once, with its wall time."""
+    tree = copy_repo(tmp_path_factory.mktemp("smoke"))
+    t0 = time.time()
+    p = snakemake(tree, "--cores", "2", "--config", "scale=smoke", timeout=2 * SMOKE_BUDGET_S)
+    wall = time.time() - t0
+    (tree / "smoke_wall_time_s.txt").write_text(f"{wall:.0f}\n")
+    print(f"\nsmoke DAG: {wall:.0f} s wall time on {os.cpu_count()} cores", file=sys.stderr)
+    return tree, wall, p.stdout + p.stderr
+
+
+@pytest.mark.slow
+def test_smoke_dag_runs_end_to_end_within_budget(smoke_tree):
+    tree, wall, out = smoke_tree
+    assert (tree / "book/_build/html/index.html").is_file()
+    for exp in ALL_EXPERIMENTS:
+        d = tree / "results/smoke" / exp
+        for f in ("report.md", "provenance.md", "manifest.json", f"{exp}.ipynb"):
+            assert (d / f).is_file(), f"{exp}: {f} missing"
+        man = json.loads((d / "manifest.json").read_text())
+        assert man["scale"] == "smoke" and man["git_commit"] and man["versions"]["torch"]
+    assert wall < SMOKE_BUDGET_S, f"smoke DAG took {wall:.0f} s, over the {SMOKE_BUDGET_S} s budget"
+    REPO.joinpath("results").mkdir(exist_ok=True)
+    (REPO / "results" / "ci-smoke-wall-time.txt").write_text(f"smoke DAG wall time: {wall:.0f} s\n")
+
+
+@pytest.mark.slow
+def test_every_training_run_has_its_artifacts(smoke_tree):
+    tree, _, _ = smoke_tree
+    runs = sorted((tree / "results/smoke").glob("*/runs/*/metrics.json"))
+    assert len(runs) >= 10
+    for m in runs:
+        d = m.parent
+        metrics = json.loads(m.read_text())
+        assert metrics["steps"] >= 1 and metrics["time_per_step_ms"] > 0
+        assert metrics["diverged"] or metrics["fid"] is not None and metrics["fid"] >= 0
+        assert metrics["fid_features"]
+        for f in ("losses.csv", "samples.png", "manifest.json", "run.ipynb"):
+            assert (d / f).is_file(), f"{d}: {f}"
+        assert not (d / "checkpoint.pt").exists(), "a finished run's checkpoint should be cleaned up"
+
+
+@pytest.mark.slow
+def test_rerun_with_nothing_changed_is_a_no_op(smoke_tree):
+    tree, _, _ = smoke_tree
+    p = snakemake(tree, "-n", "--config", "scale=smoke")
+    assert "Nothing to be done" in p.stdout + p.stderr, p.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_changing_one_grid_cell_reruns_only_that_cell_its_aggregate_and_the_book(smoke_tree):
+    tree, _, _ = smoke_tree
+    cfg = yaml.safe_load((tree / "config/config.yaml").read_text())
+    smoke = cfg["experiments"]["depth_grid"]["smoke"]
+    cell = f"g{smoke['g_depths'][0]}_d{smoke['d_depths'][-1]}_s{smoke['seeds'][0]}"
+    (tree / "one_cell.yaml").write_text(yaml.safe_dump(
+        {"experiments": {"depth_grid": {"smoke": {"overrides": {cell: {"lr_g": 0.0001}}}}}}))
+    p = snakemake(tree, "-n", "--config", "scale=smoke", "--configfile", "config/config.yaml", "one_cell.yaml")
+    out = p.stdout + p.stderr
+    assert job_counts(out) == {"train_run": 1, "depth_grid": 1, "book": 1, "all": 1}, out[-3000:]
+    assert f"results/smoke/depth_grid/runs/{cell}/metrics.json" in out
+
+
+@pytest.mark.slow
+def test_the_smoke_book_renders_in_chromium(smoke_tree):
+    """Math rendered, every image loaded, no dead internal link, no failed or external request; screenshot kept."""
+    tree, _, _ = smoke_tree
+    shot = REPO / "results" / "ci-book-results-page.png"
+    shot.parent.mkdir(exist_ok=True)
+    p = subprocess.run([sys.executable, str(REPO / "tests" / "browser_check.py"), str(tree / "book/_build/html"),
+                        "--screenshot", str(shot)], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+# --- a job killed mid-training resumes from its checkpoint ---------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_killed_training_job_resumes_from_its_checkpoint(tmp_path):
+    import torch
+
+    tree = copy_repo(tmp_path)
+    steps, every = 1500, 50
+    (tree / "long.yaml").write_text(yaml.safe_dump({"experiments": {"dense_conv": {"smoke": {
+        "train": {"steps": steps, "checkpoint_every": every, "log_every": 10}}}}}))
+    target = "results/smoke/dense_conv/runs/dense_s0/metrics.json"
+    args = [sys.executable, "-m", "snakemake", target, "--cores", "1", "--config", "scale=smoke",
+            "--configfile", "config/config.yaml", "long.yaml"]
+    proc = subprocess.Popen(args, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    ckpt = tree / "results/smoke/dense_conv/runs/dense_s0/checkpoint.pt"
+    killed_at = None
+    deadline = time.time() + 400
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if ckpt.exists():
+                try:
+                    step = torch.load(ckpt, weights_only=False)["step"]
+                except Exception:
+                    step = 0  # being replaced right now
+                if step >= 2 * every:
+                    os.killpg(proc.pid, signal.SIGKILL)  # the job dies: no clean-up, no final checkpoint
+                    killed_at = step
+                    break
+            time.sleep(0.5)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert killed_at is not None, "the job finished or never checkpointed before it could be killed"
+    assert not (tree / target).exists()
+    snakemake(tree, *args[3:], timeout=600)  # the rerun (the profile sets rerun-incomplete)
+    metrics = json.loads((tree / target).read_text())
+    assert metrics["resumed_from"] is not None and metrics["resumed_from"] >= killed_at
+    assert metrics["steps"] == steps
+    logged = [int(line.split(",")[0]) for line in (tree / target).with_name("losses.csv").read_text().splitlines()[1:]]
+    assert logged == list(range(1, steps + 1)), "the resumed log must continue the killed one, step for step"
