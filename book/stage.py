@@ -254,15 +254,14 @@ def banner_md(scale: str, info: dict[str, Any], manifests: dict[str, dict[str, A
         items.append("- **Data:** " + "; ".join(datasets) + ".")
     if nets:
         line = "- **FID feature network:** " + "; ".join(nets) + "."
-        if any("inception" not in n.lower() for n in nets):
-            line += (" FIDs in any feature space other than Inception-v3's (such as LeNet-FID) are on their own scale: "
-                     "**not comparable with published Inception FIDs**, with the thesis's FIDs, or with the "
-                     "Inception-scale rules of thumb of the evaluation chapter.")
+        if any("inception" not in n.lower() for n in nets):  # LeNet-FID or another stand-in network
+            line += (" FIDs outside Inception-v3 space (such as LeNet-FID) are on their own scale: **not comparable with "
+                     "published Inception FIDs** or the thesis's, nor with the Inception rules of thumb.")
         if any("inception" in n.lower() for n in nets):
             line += (" Inception FIDs are comparable with published values only for the same weights, image resolution "
                      "and number of samples.")
         items.append(line)
-    items.append("- **Published numbers** shown beside ours are labelled as published, with their own feature network.")
+    items.append("- **Published numbers** beside ours are labelled as published.")
     if commits:
         items.append(("- **Commit:** " + _code([c[:12] for c in commits]) + ".") if len(commits) <= 3
                      else f"- **Commits:** {len(commits)} (each section's provenance names its own).")
