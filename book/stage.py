@@ -363,6 +363,34 @@ def _copy(src: Path, dst: Path) -> None:
     shutil.copyfile(src, dst)
 
 
+def _stage_markdown(exp: str, name: str, results: Path, root: Path, prefix: str, labels: dict[str, str],
+                    report: Staged) -> list[str]:
+    """Make one staged markdown file includable from any page; returns what is wrong with it (broken paths,
+    figure labels used twice). Files it shows from elsewhere in results/ (runs/<run>/samples.png) are copied."""
+    src, path = results / exp / name, root / exp / name
+    text, errors = path.read_text(), []
+    if name == "report.md":
+        text, shift = normalize_headings(text)
+        if shift:
+            report.warnings.append(f"{src}: headings shifted by {shift:+d} to start at ###")
+        for a, b in LABELS.findall(text):
+            if (a or b) in labels:
+                errors.append(f"{src}: label {a or b!r} is also used by {labels[a or b]}")
+            labels[a or b] = str(src)
+    rw = _Rewriter(exp, prefix)
+    text = rw.text(text)
+    for target in rw.targets:
+        if (root / target).is_file():
+            continue
+        source = (results / target).resolve()
+        if source.is_file() and results.resolve() in source.parents:
+            _copy(source, root / target)
+        else:
+            errors.append(f"{src} refers to {target!r}, which {results} does not contain")
+    path.write_text(text.rstrip("\n") + "\n")
+    return errors
+
+
 def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | None = None,
           strict: bool = False) -> Staged:
     """Stage results/<scale>/ into `out` (a folder directly under the book's root, e.g. book/_generated)."""
@@ -381,86 +409,68 @@ def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | Non
     tmp.mkdir(parents=True)
     (tmp / MARKER).write_text("book/_generated is rebuilt by book/stage.py on every book build; do not edit.\n")
 
-    manifests: dict[str, dict[str, Any]] = {}
-    staged: dict[str, list[str]] = {}
-    labels: dict[str, str] = {}
-    missing_refs: list[str] = []
-    for exp in EXPERIMENTS:
-        src, dst = results / exp, tmp / exp
-        dst.mkdir()
-        if not src.is_dir():
-            report.missing.append(exp)
-            (dst / "report.md").write_text(missing_report_md(
-                exp, scale, label, "There are no results for `{exp}` under `{results}/{exp}/`: this experiment was "
-                "not run at scale `{scale}`."))
-            (dst / "downloads.md").write_text(downloads_md(exp, [], prefix))
-            (dst / "section.md").write_text(section_md(exp, prefix, has_provenance=False))
-            staged[exp] = []
-            continue
-        report.present.append(exp)
-        files = sorted(p.name for p in src.iterdir() if p.is_file() and (p.name in TOP_LEVEL or p.suffix.lower() in SUFFIXES))
-        for name in files:
-            _copy(src / name, dst / name)
-        if (src / "manifest.json").is_file():
-            manifests[exp] = _read_json(src / "manifest.json")
-        if "report.md" not in files:
-            report.incomplete.append(exp)
-            report.warnings.append(f"{src}/report.md is missing: its section says the experiment is incomplete")
-            (dst / "report.md").write_text(missing_report_md(
-                exp, scale, label, "The folder `{results}/{exp}/` exists but its notebook wrote no `report.md`: "
-                "the experiment did not finish at scale `{scale}`."))
-        for name in ("report.md", "provenance.md", "verdict.md"):
-            if name not in files:
+    try:
+        manifests: dict[str, dict[str, Any]] = {}
+        staged: dict[str, list[str]] = {}
+        labels: dict[str, str] = {}
+        missing_refs: list[str] = []
+        for exp in EXPERIMENTS:
+            src, dst = results / exp, tmp / exp
+            dst.mkdir()
+            if not src.is_dir():
+                report.missing.append(exp)
+                (dst / "report.md").write_text(missing_report_md(
+                    exp, scale, label, "There are no results for `{exp}` under `{results}/{exp}/`: this experiment was "
+                    "not run at scale `{scale}`."))
+                (dst / "downloads.md").write_text(downloads_md(exp, [], prefix))
+                (dst / "section.md").write_text(section_md(exp, prefix, has_provenance=False))
+                staged[exp] = []
                 continue
-            text = (dst / name).read_text()
-            if name == "report.md":
-                text, shift = normalize_headings(text)
-                if shift:
-                    report.warnings.append(f"{src}/report.md: headings shifted by {shift:+d} to start at ###")
-                for a, b in LABELS.findall(text):
-                    lab = a or b
-                    if lab in labels:
-                        missing_refs.append(f"{src}/report.md: label {lab!r} is also used by {labels[lab]}")
-                    labels[lab] = f"{src}/report.md"
-            rw = _Rewriter(exp, prefix)
-            text = rw.text(text)
-            for target in rw.targets:
-                if not (tmp / target).is_file():
-                    source = (results / target).resolve()
-                    if source.is_file() and results.resolve() in source.parents:
-                        _copy(source, tmp / target)  # e.g. a sample grid from runs/<run>/ that the report shows
-                    else:
-                        missing_refs.append(f"{src}/{name} refers to {target!r}, which {results} does not contain")
-            (dst / name).write_text(text.rstrip("\n") + "\n")
-        if "provenance.md" not in files:
-            report.warnings.append(f"{src}/provenance.md is missing")
-        if f"{exp}.ipynb" not in files:
-            report.warnings.append(f"{src}/{exp}.ipynb (the executed notebook) is missing")
-        (dst / "downloads.md").write_text(downloads_md(exp, files, prefix))
-        (dst / "section.md").write_text(section_md(exp, prefix, has_provenance="provenance.md" in files))
-        staged[exp] = files
+            report.present.append(exp)
+            files = sorted(p.name for p in src.iterdir() if p.is_file() and (p.name in TOP_LEVEL or p.suffix.lower() in SUFFIXES))
+            for name in files:
+                _copy(src / name, dst / name)
+            if (src / "manifest.json").is_file():
+                manifests[exp] = _read_json(src / "manifest.json")
+            if "report.md" not in files:
+                report.incomplete.append(exp)
+                report.warnings.append(f"{src}/report.md is missing: its section says the experiment is incomplete")
+                (dst / "report.md").write_text(missing_report_md(
+                    exp, scale, label, "The folder `{results}/{exp}/` exists but its notebook wrote no `report.md`: "
+                    "the experiment did not finish at scale `{scale}`."))
+            for name in ("report.md", "provenance.md", "verdict.md"):
+                if name in files:
+                    missing_refs += _stage_markdown(exp, name, results, tmp, prefix, labels, report)
+            if "provenance.md" not in files:
+                report.warnings.append(f"{src}/provenance.md is missing")
+            if f"{exp}.ipynb" not in files:
+                report.warnings.append(f"{src}/{exp}.ipynb (the executed notebook) is missing")
+            (dst / "downloads.md").write_text(downloads_md(exp, files, prefix))
+            (dst / "section.md").write_text(section_md(exp, prefix, has_provenance="provenance.md" in files))
+            staged[exp] = files
 
-    for exp in VERDICTS:
-        if not (tmp / exp / "verdict.md").exists():
-            line = verdict_from_json(_read_json_any(tmp / exp / "verdict.json")) if exp in report.present else ""
-            (tmp / exp / "verdict.md").write_text(line or verdict_placeholder(exp, scale, exp in report.present))
-    report.unlisted = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name not in EXPERIMENTS
-                             and p.name not in NOT_EXPERIMENTS and not p.name.startswith("."))
-    for name in report.unlisted:
-        report.warnings.append(f"{results}/{name} is not an experiment any page includes; not staged")
+        for exp in VERDICTS:
+            if not (tmp / exp / "verdict.md").exists():
+                line = verdict_from_json(_read_json_any(tmp / exp / "verdict.json")) if exp in report.present else ""
+                (tmp / exp / "verdict.md").write_text(line or verdict_placeholder(exp, scale, exp in report.present))
+        report.unlisted = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name not in EXPERIMENTS
+                                 and p.name not in NOT_EXPERIMENTS and not p.name.startswith("."))
+        for name in report.unlisted:
+            report.warnings.append(f"{results}/{name} is not an experiment any page includes; not staged")
 
-    if missing_refs:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise StageError("staged markdown refers to files that do not exist:\n  " + "\n  ".join(missing_refs))
-    if strict and (report.missing or report.incomplete or report.warnings):
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise StageError("--strict: " + "; ".join(report.warnings + [f"not run: {', '.join(report.missing)}"]))
+        if missing_refs:
+            raise StageError("staged markdown refers to files that do not exist:\n  " + "\n  ".join(missing_refs))
+        if strict and (report.missing or report.incomplete or report.warnings):
+            raise StageError("--strict: " + "; ".join(report.warnings + [f"not run: {', '.join(report.missing)}"]))
 
-    (tmp / "banner.md").write_text(banner_md(scale, info, manifests, label, report.missing))
-    (tmp / "notebooks.md").write_text(notebooks_md(staged, prefix))
-    (tmp / "scale.json").write_text(json.dumps(
-        {"scale": scale, "results": label, "scale_info": info, "present": report.present, "missing": report.missing,
-         "incomplete": report.incomplete}, indent=1) + "\n")
+        (tmp / "banner.md").write_text(banner_md(scale, info, manifests, label, report.missing))
+        (tmp / "notebooks.md").write_text(notebooks_md(staged, prefix))
+        (tmp / "scale.json").write_text(json.dumps(
+            {"scale": scale, "results": label, "scale_info": info, "present": report.present, "missing": report.missing,
+             "incomplete": report.incomplete}, indent=1) + "\n")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # never leave a half-staged folder behind
+        raise
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     return report
