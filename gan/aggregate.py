@@ -106,10 +106,11 @@ def anchor_rows(anchors: dict[str, dict], keys: Sequence[str], our_features: Seq
 
 
 def write_experiment(out_dir: str | Path, *, experiment: str, scale: str, params: dict[str, Any], body: str,
-                     df: pd.DataFrame | None = None, verdicts: Sequence[Any] = (), wall_time_s: float | None = None,
-                     **extra: Any) -> dict[str, Any]:
-    """Write an experiment's four outputs for the book: report.md (body), provenance.md, manifest.json, and
-    verdict.json (the claims tested, if any). Returns the manifest."""
+                     df: pd.DataFrame | None = None, verdicts: Sequence[Any] = (), verdict_md: str | None = None,
+                     wall_time_s: float | None = None, **extra: Any) -> dict[str, Any]:
+    """Write an experiment's outputs for the book: report.md (body), provenance.md, manifest.json, verdict.json
+    (the claims tested, if any) and, if given, verdict.md (the verdict in a sentence or two, for the
+    discussion). Returns the manifest."""
     from gan.report import write_report
     from gan.runs import atomic_write_json, manifest
 
@@ -125,4 +126,8 @@ def write_experiment(out_dir: str | Path, *, experiment: str, scale: str, params
 
         atomic_write_csv(out / "runs.csv", df[cols].to_dict("records"), cols)
     write_report(out, body, man, f"{experiment}.ipynb", runs=prov.get("runs"))
+    if verdict_md is not None:
+        from gan.runs import atomic_write_text
+
+        atomic_write_text(out / "verdict.md", verdict_md.strip() + "\n")
     return man
