@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from gan.config import ConfigError
-from gan.models import dcgan, dense, lecture, seminar
+from gan.models import cifar, dcgan, dense, lecture, seminar
 
 MODELS: dict[str, Callable[..., tuple[nn.Module, nn.Module]]] = {
     "dense": dense.build,
@@ -23,6 +23,9 @@ MODELS: dict[str, Callable[..., tuple[nn.Module, nn.Module]]] = {
     "afhq_dcgan": dcgan.build_afhq,
     "seminar": seminar.build,
     "lecture": lecture.build,
+    "cifar_dcgan": cifar.build_dcgan,
+    "cifar_cgan": cifar.build_cgan,
+    "cifar_wgan_gp": cifar.build_wgan_gp,
 }
 
 
