@@ -234,6 +234,20 @@ def load_photo_patches(cfg: DataConfig) -> ImageSet:
     return ImageSet("photo patches (stand-in for AFHQ; scikit-learn sample images)", d["images"], None, 0, "AFHQ")
 
 
+def load_faces_standin_raw(cfg: DataConfig) -> ImageSet:
+    """Offline stand-in for a raw face folder (gan.faces): MNIST-5k digits in noisy canvases, as PNG files."""
+    from gan.faces import load_standin
+
+    return load_standin(cfg, "raw")
+
+
+def load_faces_standin_preprocessed(cfg: DataConfig) -> ImageSet:
+    """The raw stand-in folder after gan.faces's preprocessing pipeline (crop, align, resize, normalise)."""
+    from gan.faces import load_standin
+
+    return load_standin(cfg, "preprocessed")
+
+
 DATASETS: dict[str, Callable[[DataConfig], ImageSet]] = {
     "mnist5k": load_mnist5k,
     "digits": load_digits,
@@ -243,6 +257,8 @@ DATASETS: dict[str, Callable[[DataConfig], ImageSet]] = {
     "folder": load_folder,
     "afhq_cat": load_afhq_cat,
     "photo_patches": load_photo_patches,
+    "faces_standin_raw": load_faces_standin_raw,
+    "faces_standin_preprocessed": load_faces_standin_preprocessed,
 }
 
 
