@@ -140,6 +140,7 @@ def manifest(*, experiment: str, scale: str, config: dict[str, Any], seed: int |
         "versions": versions(),
         "device": device_description(),
         "host": socket.gethostname(),
+        "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
         "wall_time_s": wall_time_s,
         "command": command or os.environ.get("GAN_COMMAND") or " ".join(sys.argv),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
