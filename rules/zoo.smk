@@ -9,8 +9,8 @@ def _cifar_study_runs():
     runs = {}
     from gan.models.cifar import study_model
 
-    for key, entry in p["models"].items():
-        label, spec = study_model(entry, p["width"])
+    for entry in p["models"]:
+        key, label, spec = study_model(entry, p["width"])
         for seed in p["seeds"]:
             rid = f"{key}_s{seed}"
             runs[rid] = {"train": train_spec("cifar_study", p, rid, seed, **spec), "fid_samples": p["fid_samples"],

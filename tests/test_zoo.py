@@ -34,8 +34,12 @@ def _study(scale: str = "mnist5k") -> dict:
     return _merge(block["common"], block.get(scale) or {})
 
 
+def _entry(key: str, scale: str = "mnist5k") -> dict:
+    return next(m for m in _study(scale)["models"] if m["id"] == key)
+
+
 def _build_study_model(key: str, width: int = 8, scale: str = "mnist5k"):
-    _, spec = study_model(_study(scale)["models"][key], width)
+    _, _, spec = study_model(_entry(key, scale), width)
     kw = dict(spec["model_kwargs"])
     if spec["model"] == "cifar_cgan":
         kw["num_classes"] = 10
@@ -179,8 +183,9 @@ def test_wgan_gp_critic_has_no_batch_norm_and_trains_with_the_penalty():
 @pytest.mark.parametrize("scale", ["smoke", "mnist5k", "full"])
 def test_every_study_model_in_the_config_validates(scale):
     p = _study(scale)
-    for key, entry in p["models"].items():
-        label, spec = study_model(entry, p["width"])
+    assert [m["id"] for m in p["models"]] == ["dcgan1", "dcgan2", "dcgan3", "dcgan4", "cdcgan", "sncgan", "wgan_gp"]
+    for entry in p["models"]:
+        key, label, spec = study_model(entry, p["width"])
         train = {**p["train"], **spec, "data": {**p["train"]["data"], **spec.get("data", {})}}
         cfg = TrainConfig.from_dict(train)
         assert label and cfg.model_kwargs["width"] >= 4
