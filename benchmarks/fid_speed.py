@@ -13,6 +13,9 @@ image sets (MNIST-5k and scikit-learn's upscaled digits), and the FID between th
 pytorch-fid's `calculate_frechet_distance` on its features and by `gan.metrics.fid` on ours. Then --repeats
 interleaved rounds time each path on set A; the median is reported.
 
+Clock: wall time on CUDA; on the CPU, by default, CPU time of this process and its DataLoader workers with one
+torch thread (--clock cpu), because these machines' 2 cores are shared and wall time there measures the neighbours.
+
 Both paths run in true fp32: the library turns TF32 off while it extracts features, and so does this script for
 pytorch-fid (pass --tf32-theirs to time pytorch-fid with cuDNN's TF32 default instead; its features then differ
 by more than 1e-4).
@@ -31,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from common import environment, load_average, median, print_header, resolve, sync, write_json  # noqa: I001
+from common import clock, environment, load_average, median, print_header, resolve, sync, write_json  # noqa: I001
 
 import torch
 from torch import nn
@@ -112,7 +115,9 @@ def main() -> None:
                    "(default: 1 on CPU, get_activations' default; min(8, cpus) on CUDA, its command line's)")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--no-nchw", action="store_true", help="skip timing our path without channels_last")
-    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: 1 with --clock cpu, else torch's)")
+    p.add_argument("--clock", default="auto", choices=["auto", "wall", "cpu"],
+                   help="auto: wall time on CUDA, process CPU time on the CPU")
     p.add_argument("--tf32-theirs", action="store_true", help="leave cuDNN's TF32 default on for pytorch-fid")
     p.add_argument("--tol", type=float, default=1e-4, help="feature agreement: max |ours - theirs| / max |theirs|")
     p.add_argument("--fid-tol", type=float, default=1e-3, help="FID agreement, relative")
@@ -120,12 +125,18 @@ def main() -> None:
     a = p.parse_args()
 
     device = resolve(a.device)
+    a.clock = a.clock if a.clock != "auto" else ("wall" if device.type == "cuda" else "cpu")
+    if a.clock == "cpu" and device.type == "cuda":
+        raise SystemExit("--clock cpu measures CPU time; GPU work needs --clock wall")
+    a.threads = a.threads or (1 if a.clock == "cpu" else None)
     if a.threads:
         torch.set_num_threads(a.threads)
     a.batch = a.batch or (500 if device.type == "cuda" else 100)
     a.workers = a.workers if a.workers is not None else (min(8, os.cpu_count() or 1) if device.type == "cuda" else 1)
     env = environment(device)
     print_header(env)
+    print(f"# {a.n} images per set; our batch {a.batch}, pytorch-fid batch {a.batch_theirs} with {a.workers} worker(s); "
+          f"clock {a.clock}, torch threads {torch.get_num_threads()}")
 
     from pytorch_fid.fid_score import calculate_frechet_distance, get_activations
     from pytorch_fid.inception import InceptionV3
@@ -186,15 +197,16 @@ def main() -> None:
         if nchw_net is not None:
             runs.append(("ours_nchw", lambda: extract_features(nchw_net, set_a, a.batch)))
         times: dict[str, list[float]] = {n: [] for n, _ in runs}
+        now = clock(a.clock)
         t_all = time.perf_counter()
         for rep in range(a.repeats):
             k = rep % len(runs)
             for name, fn in runs[k:] + runs[:k]:
                 sync(device)
-                t0 = time.perf_counter()
+                t0 = now()
                 fn()
                 sync(device)
-                times[name].append(time.perf_counter() - t0)
+                times[name].append(now() - t0)
             print(f"# round {rep + 1}/{a.repeats} done ({time.perf_counter() - t_all:.0f} s, load {load_average()})",
                   flush=True)
 
@@ -203,7 +215,7 @@ def main() -> None:
             "ours": f"InceptionPool3 + extract_features on uint8 tensors (batch {a.batch}, channels_last)",
             "ours_nchw": f"the same without channels_last (batch {a.batch})"}
     rows = []
-    print("\n| path | s per set (median) | min-max s | images/s | x vs pytorch-fid |")
+    print(f"\n| path | {a.clock} s per set (median) | min-max s | images/s | x vs pytorch-fid |")
     print("|---|---:|---:|---:|---:|")
     for n, ts in times.items():
         x = med["pytorch-fid"] / med[n]

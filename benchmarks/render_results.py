@@ -16,6 +16,10 @@ HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- results:begin", "<!-- results:end -->"
 
 
+def device_kind(j: dict) -> str:
+    return "GPU" if j["env"].get("cuda") else "CPU"
+
+
 def provenance(env: dict) -> list[str]:
     return [f"- date: {env['date']}; device: {env['device']}" + (f" (CUDA {env['cuda']})" if env.get("cuda") else ""),
             f"- versions: torch {env['torch']}, torchvision {env['torchvision']}, pytorch-fid {env['pytorch_fid']}, "
@@ -39,11 +43,13 @@ def checks_lines(checks) -> list[str]:
 
 def train_throughput(j: dict) -> list[str]:
     a = j["args"]
-    out = [f"### Training throughput, {a['model']} {a['model_kwargs'] or ''} on {j['data']}, batch {a['batch']} "
-           f"({a['device']})", "", *provenance(j["env"]),
-           f"- protocol: {a['steps']} timed steps per run after warm-up, {a['repeats']} interleaved repeats, median; "
-           f"baseline DataLoader workers {a['workers']}", *checks_lines(j["checks"]), "",
-           "| loop | variant | what changed | ms/step | images/s | x vs examples |", "|---|---|---|---:|---:|---:|"]
+    kw = f" {a['model_kwargs']}" if a["model_kwargs"] else ""
+    out = [f"### Training throughput, {a['model']}{kw} on {j['data']}, batch {a['batch']} ({device_kind(j)})", "",
+           *provenance(j["env"]),
+           f"- protocol: {a['steps']} timed steps per run after warm-up, {a['repeats']} interleaved repeats, median of "
+           f"{a['clock']} time, {a['threads'] or 'default'} torch thread(s); baseline DataLoader workers {a['workers']}",
+           *checks_lines(j["checks"]), "",
+           f"| loop | variant | what changed | {a['clock']} ms/step | images/s | x vs examples |", "|---|---|---|---:|---:|---:|"]
     for r in j["rows"]:
         out.append(f"| {r['loop']} | {r['variant']} | {r['what']} | {r['ms_per_step']:.1f} | {r['images_per_s']:.0f} | "
                    f"{r['x_vs_examples']:.2f} |")
@@ -58,11 +64,12 @@ def train_throughput(j: dict) -> list[str]:
 
 def fid_speed(j: dict) -> list[str]:
     a = j["args"]
-    out = [f"### FID feature extraction, {a['n']} MNIST-5k images ({a['device']})", "", *provenance(j["env"]),
-           f"- protocol: {a['repeats']} interleaved repeats after an untimed correctness pass, median; "
-           f"writing the PNGs pytorch-fid reads took {j['png_write_s']:.2f} s more (not counted)",
+    out = [f"### FID feature extraction, {a['n']} MNIST-5k images ({device_kind(j)})", "", *provenance(j["env"]),
+           f"- protocol: {a['repeats']} interleaved repeats after an untimed correctness pass, median of {a['clock']} time "
+           f"(process and DataLoader workers), {a['threads'] or 'default'} torch thread(s); writing the PNGs "
+           f"pytorch-fid reads took {j['png_write_s']:.2f} s more (not counted)",
            *checks_lines(j["checks"]), "",
-           "| path | what | s per set | images/s | x vs pytorch-fid |", "|---|---|---:|---:|---:|"]
+           f"| path | what | {a['clock']} s per set | images/s | x vs pytorch-fid |", "|---|---|---:|---:|---:|"]
     for r in j["rows"]:
         out.append(f"| {r['path']} | {r['what']} | {r['seconds']:.2f} | {r['images_per_s']:.1f} | {r['x_vs_pytorch_fid']:.2f} |")
     out += ["", f"Ratio, ours / pytorch-fid: **{j['summary']['x_vs_pytorch_fid']:.2f}x**."]
@@ -70,8 +77,10 @@ def fid_speed(j: dict) -> list[str]:
 
 
 def wallclock(j: dict) -> list[str]:
-    out = [f"### Per-step times of every grid cell and the extrapolated wall time ({j['args']['device']})", "",
-           *provenance(j["env"]), "", "The tables are in [thesis_wallclock.md](thesis_wallclock.md). Totals:", ""]
+    a = j["args"]
+    out = [f"### Per-step times of every grid cell and the extrapolated wall time ({device_kind(j)})", "",
+           *provenance(j["env"]), f"- clock: {a['clock']} time, {a['threads'] or 'default'} torch thread(s)", "",
+           "The tables are in [thesis_wallclock.md](thesis_wallclock.md). Totals, one run after another:", ""]
     for scale in dict.fromkeys(r["scale"] for r in j["experiments"]):
         rows = [r for r in j["experiments"] if r["scale"] == scale]
         mnist = sum(r["train_s"] + r["fid_s"] + r["reference_once_s"] for r in rows if r["experiment"] != "afhq")

@@ -16,6 +16,11 @@ Our loop runs in variants (TrainConfig fields), so that each change is timed on 
 fp32 (data resident on the device, logit losses, fused Adam on CUDA) -> channels_last -> bf16 autocast ->
 bf16 + channels_last (the CUDA default) -> + torch.compile.
 
+Clock: on CUDA, wall time (GPU work is asynchronous; syncs bracket the timed steps). On the CPU, by default the
+process's CPU time with one torch thread (--clock cpu): these machines' 2 cores are shared, and wall time there
+measures the neighbours as much as the loop. Our loop's CPU time per step is the difference between a run of
+WARMUP_STEPS + --steps steps and one of WARMUP_STEPS steps (set-up and warm-up cancel).
+
 Protocol: correctness first (each variant against our fp32 reference on the same seed: the per-step losses of the
 first --check-steps steps within fp32 or bf16 tolerance, and the baseline's BCELoss equal to our logit loss on one
 batch), then --repeats interleaved rounds of every loop (the order rotates each round), each a fresh run of
@@ -37,7 +42,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from common import environment, load_average, median, print_header, resolve, sync, write_json  # noqa: I001
+from common import clock, environment, load_average, median, print_header, resolve, sync, write_json  # noqa: I001
 
 import torch
 from torch import nn
@@ -112,11 +117,12 @@ def run_baseline(kind: str, data: ImageSet, a: argparse.Namespace, device: torch
     loader = baseline_loader(data, kind, a.batch, a.workers, a.pixel_range == "symmetric", seed)
     it = iter(loader)
     real_label, fake_label = 1.0, 0.0
+    now = clock(a.clock)
     t0 = 0.0
     for step in range(a.warmup + a.steps):
         if step == a.warmup:
             sync(device)
-            t0 = time.perf_counter()
+            t0 = now()
         try:
             batch = next(it)
         except StopIteration:  # next epoch, as the example's outer loop does
@@ -150,7 +156,7 @@ def run_baseline(kind: str, data: ImageSet, a: argparse.Namespace, device: torch
         optG.step()
         _log_line = (errD.item(), errG.item(), D_x, D_G_z1, D_G_z2)  # the example prints these every step
     sync(device)
-    return (time.perf_counter() - t0) / a.steps
+    return (now() - t0) / a.steps
 
 
 # --- our loop ----------------------------------------------------------------------------------------------------
@@ -168,11 +174,20 @@ def our_config(a: argparse.Namespace, variant: str, steps: int, seed: int, devic
 
 
 def run_ours(variant: str, data: ImageSet, a: argparse.Namespace, device: torch.device, seed: int) -> float:
-    """Seconds per step of `gan.train.train`, from its own clock (which leaves out its first WARMUP_STEPS)."""
-    r = train(our_config(a, variant, WARMUP_STEPS + a.steps, seed, device), data, progress=False)
-    if r.diverged:
-        raise RuntimeError(f"variant {variant} diverged at step {r.diverged_at}")
-    return r.time_per_step_ms / 1000.0
+    """Seconds per step of `gan.train.train`: wall time from its own clock (which leaves out its first
+    WARMUP_STEPS), or CPU time as (run of WARMUP_STEPS + steps) - (run of WARMUP_STEPS)."""
+    if a.clock == "wall":
+        r = train(our_config(a, variant, WARMUP_STEPS + a.steps, seed, device), data, progress=False)
+        if r.diverged:
+            raise RuntimeError(f"variant {variant} diverged at step {r.diverged_at}")
+        return r.time_per_step_ms / 1000.0
+    now = clock("cpu")
+    t0 = now()
+    train(our_config(a, variant, WARMUP_STEPS, seed, device), data, progress=False)
+    t1 = now()
+    train(our_config(a, variant, WARMUP_STEPS + a.steps, seed, device), data, progress=False)
+    t2 = now()
+    return ((t2 - t1) - (t1 - t0)) / a.steps
 
 
 # --- correctness first ---------------------------------------------------------------------------------------------
@@ -230,7 +245,9 @@ def main() -> None:
     p.add_argument("--baselines", default=",".join(BASELINES), help="the first is the reference of the ratios")
     p.add_argument("--workers", type=int, default=None, help="baseline DataLoader workers "
                    "(default: 0 on CPU, where the cores are shared; 2 on CUDA, the example's default)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: 1 with --clock cpu, else torch's)")
+    p.add_argument("--clock", default="auto", choices=["auto", "wall", "cpu"],
+                   help="auto: wall time on CUDA, process CPU time on the CPU")
     p.add_argument("--log-every", type=int, default=10, help="our loop's sync interval (TrainConfig.log_every)")
     p.add_argument("--check-steps", type=int, default=10, help="steps compared in the correctness check (0: skip)")
     p.add_argument("--seed", type=int, default=0)
@@ -238,6 +255,10 @@ def main() -> None:
     a = p.parse_args()
 
     device = resolve(a.device)
+    a.clock = a.clock if a.clock != "auto" else ("wall" if device.type == "cuda" else "cpu")
+    if a.clock == "cpu" and device.type == "cuda":
+        raise SystemExit("--clock cpu measures CPU time; GPU work needs --clock wall")
+    a.threads = a.threads or (1 if a.clock == "cpu" else None)
     if a.threads:
         torch.set_num_threads(a.threads)
     a.steps = a.steps or (300 if device.type == "cuda" else 30)
@@ -254,7 +275,8 @@ def main() -> None:
     print_header(env)
     data = load_dataset({"name": a.data, "pixel_range": a.pixel_range, **({"image_size": a.image_size} if a.image_size else {})})
     print(f"# model {a.model} {a.model_kwargs}, data {data.name} {tuple(data.images.shape)}, batch {a.batch}, "
-          f"{a.steps} timed steps x {a.repeats} repeats, baseline workers {a.workers}")
+          f"{a.steps} timed steps x {a.repeats} repeats, baseline workers {a.workers}, clock {a.clock}, "
+          f"torch threads {torch.get_num_threads()}")
 
     checks: list[dict[str, Any]] = []
     if a.check_steps:
@@ -281,7 +303,7 @@ def main() -> None:
     med = {n: median(ts) for n, ts in times.items()}
     ref_name = f"baseline:{baselines[0]}" if baselines else None
     rows = []
-    print("\n| loop | variant | ms/step (median) | min-max ms | images/s | x vs " + (ref_name or "-") + " |")
+    print(f"\n| loop | variant | {a.clock} ms/step (median) | min-max ms | images/s | x vs " + (ref_name or "-") + " |")
     print("|---|---|---:|---:|---:|---:|")
     for n, ts in times.items():
         kind, v = n.split(":")
