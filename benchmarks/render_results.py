@@ -49,9 +49,11 @@ def train_throughput(j: dict) -> list[str]:
            f"- protocol: {a['steps']} timed steps per run after warm-up, {a['repeats']} interleaved repeats, median of "
            f"{a['clock']} time, {a['threads'] or 'default'} torch thread(s); baseline DataLoader workers {a['workers']}",
            *checks_lines(j["checks"]), "",
-           f"| loop | variant | what changed | {a['clock']} ms/step | images/s | x vs examples |", "|---|---|---|---:|---:|---:|"]
+           f"| loop | variant | what changed | {a['clock']} ms/step | steps/s | images/s | x vs examples |",
+           "|---|---|---|---:|---:|---:|---:|"]
     for r in j["rows"]:
-        out.append(f"| {r['loop']} | {r['variant']} | {r['what']} | {r['ms_per_step']:.1f} | {r['images_per_s']:.0f} | "
+        out.append(f"| {r['loop']} | {r['variant']} | {r['what']} | {r['ms_per_step']:.1f} | {1000 / r['ms_per_step']:.1f} | "
+                   f"{r['images_per_s']:.0f} | "
                    f"{r['x_vs_examples']:.2f} |")
     s = j["summary"]
     if s:

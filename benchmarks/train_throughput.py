@@ -60,7 +60,7 @@ VARIANTS: dict[str, tuple[dict[str, Any], bool, str]] = {
     "bf16_cl": ({"precision": "bf16", "channels_last": True, "compile": False}, True,
                 "bf16 autocast + channels_last: the CUDA default"),
     "compile": ({"precision": "auto", "channels_last": True, "compile": True}, False,
-                "the device's default + torch.compile of G and D"),
+                "+ torch.compile of G and D (with channels_last; bf16 on CUDA, fp32 on the CPU)"),
 }
 BASELINES = {"examples": "pytorch/examples loop, per-image PIL -> ToTensor -> Normalize",
              "examples_tensor": "pytorch/examples loop over a TensorDataset",
