@@ -15,7 +15,7 @@ import torch
 
 from gan import models
 from gan.config import DataConfig, TrainConfig
-from gan.data import load_dataset
+from gan.data import cache_dir, load_dataset
 from gan.metrics import feature_network, score_samples
 from gan.plots import loss_curves, save_image_grid
 from gan.runs import atomic_savefig, atomic_write_csv, atomic_write_json, write_manifest
@@ -62,7 +62,7 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
     if not result.diverged:
         labels = torch.arange(fid_samples) % data.num_classes if models.is_conditional(result.G) else None
         fake = generate(result.G, fid_samples, cfg.z_dim, seed=FID_SEED, labels=labels, pixel_range=cfg.data.pixel_range)
-        score = score_samples(net, fake, real.images)
+        score = score_samples(net, fake, real.images, cache=cache_dir())  # reference statistics once per set
     last = result.log[-1] if result.log else {}
     metrics = {
         **score, "fid_reference": real.name, "time_per_step_ms": result.time_per_step_ms, "steps": result.steps,
