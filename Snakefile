@@ -6,10 +6,16 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
-include: "rules/train.smk"  # the one training rule, train_run
-include: "rules/mnist.smk"  # feature_net, dense_conv, depth_grid, augmentation, afhq
-include: "rules/background.smk"  # nce, vae, diffusion; minimax, saturating, optimal_d, accuracy_vs_quality; lecture_autoencoders
-include: "rules/zoo.smk"  # the model-selection chapter: cifar_study, seminar, lecture_gan, face_preprocessing, model_selection
+
+
+if not BOOK_ONLY:
+
+    include: "rules/train.smk"  # the one training rule, train_run
+    include: "rules/mnist.smk"  # feature_net, dense_conv, depth_grid, augmentation, afhq
+    include: "rules/background.smk"  # nce, vae, diffusion; minimax, saturating, optimal_d, accuracy_vs_quality; lecture_autoencoders
+    include: "rules/zoo.smk"  # the model-selection chapter: cifar_study, seminar, lecture_gan, face_preprocessing, model_selection
+
+
 include: "rules/book.smk"  # stage results/<scale>/ into the book and build it
 
 

@@ -30,7 +30,7 @@ for _name in ["nce", "diffusion", "minimax", "saturating", "optimal_d", "lecture
 rule vae:
     input:
         notebook="analysis/vae.ipynb",
-        feature_net=ancient(f"{R}/feature_net/manifest.json"),
+        feature_net=f"{R}/feature_net/manifest.json",
     output:
         **experiment_outputs("vae"),
     log:
@@ -62,7 +62,7 @@ def _accuracy_vs_quality_runs():
 
 rule accuracy_vs_quality:
     input:
-        runs=ancient(_accuracy_vs_quality_runs()),
+        runs=_accuracy_vs_quality_runs(),
         notebook="analysis/accuracy_vs_quality.ipynb",
     output:
         **experiment_outputs("accuracy_vs_quality"),

@@ -10,7 +10,7 @@ BOOK_SOURCES = sorted(
 
 rule book:
     input:
-        results=ancient([p for e in EXPERIMENTS for p in experiment_outputs(e).values()]),
+        results=[p for e in EXPERIMENTS for p in experiment_outputs(e).values()],
         sources=BOOK_SOURCES,
     output:
         "book/_build/html/index.html",

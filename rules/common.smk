@@ -5,6 +5,8 @@ import json
 import shlex
 from pathlib import Path
 
+import yaml
+
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -41,6 +43,10 @@ def resolve_scale(requested):
 
 SCALE = resolve_scale(config["scale"])
 R = f"results/{SCALE}"
+# `scale: auto` that finds a complete scale only builds the book from it: the experiments' rules are not loaded,
+# so their results are plain files and nothing can retrain - whatever the file times after a `git clone`. Naming
+# a scale (`--config scale=mnist5k`) loads the whole DAG, with Snakemake's usual rules for what is out of date.
+BOOK_ONLY = config["scale"] == "auto" and SCALE != "smoke"
 
 
 def params_of(name):
@@ -67,8 +73,8 @@ def threads_of(kind):
 
 def papermill(notebook, out_notebook, rule, **params):
     """The shell command that runs `notebook` with papermill. Strings go as -r (raw), numbers and booleans as -p,
-    everything else (lists, mappings, null) as one -y YAML mapping, so the notebook's parameters cell gets native
-    values. The command is exported as GAN_COMMAND, so each manifest records exactly what ran."""
+    everything else (lists, mappings, null) as one -y YAML mapping (written by PyYAML, so that it reads back
+    exactly: JSON's 1e-05 would be a string to PyYAML), so the notebook's parameters cell gets native values. The command is exported as GAN_COMMAND, so each manifest records exactly what ran."""
     args = []
     structured = {}
     for k, v in params.items():
@@ -79,7 +85,7 @@ def papermill(notebook, out_notebook, rule, **params):
         else:
             structured[k] = v
     if structured:
-        args += ["-y", json.dumps(structured, sort_keys=True)]
+        args += ["-y", yaml.safe_dump(structured, default_flow_style=True, sort_keys=False, width=1 << 30).strip()]
     cmd = ["papermill", notebook, out_notebook, "-k", "python3", "--cwd", ".", "--log-output", "--no-progress-bar", *args]
     line = " ".join(shlex.quote(str(a)) for a in cmd)
     return f"GAN_RULE={shlex.quote(rule)} GAN_COMMAND={shlex.quote(line)} {line}"

@@ -74,7 +74,7 @@ for _name, _runs in [("dense_conv", _dense_conv_runs()), ("depth_grid", _depth_g
     rule:
         name: _name
         input:
-            runs=ancient(_runs),
+            runs=_runs,
             notebook=f"analysis/{_name}.ipynb",
         output:
             **experiment_outputs(_name),

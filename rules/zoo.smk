@@ -53,7 +53,7 @@ for _name, _runs in [("cifar_study", _cifar_study_runs()), ("seminar", _single_m
     rule:
         name: _name
         input:
-            runs=ancient(_runs),
+            runs=_runs,
             notebook=f"analysis/{_name}.ipynb",
         output:
             **experiment_outputs(_name),
@@ -73,8 +73,8 @@ for _name, _runs in [("cifar_study", _cifar_study_runs()), ("seminar", _single_m
 
 rule model_selection:
     input:
-        # the other experiments' results (runs.csv beside each manifest); ancient: committed results never retrigger
-        sources=ancient([experiment_outputs(s)["manifest"] for s in params_of("model_selection")["sources"]]),
+        # the other experiments' results (runs.csv beside each manifest)
+        sources=[experiment_outputs(s)["manifest"] for s in params_of("model_selection")["sources"]],
         notebook="analysis/model_selection.ipynb",
     output:
         **experiment_outputs("model_selection"),
