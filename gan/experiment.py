@@ -28,7 +28,8 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
                  cell: dict[str, Any] | None = None, fid_network: str = "lenet", fid_samples: int = 256,
                  fid_reference: dict[str, Any] | None = None, inception_weights: str | None = None,
                  progress: bool = True, keep_checkpoint: bool = False) -> dict[str, Any]:
-    """Train one GAN into `out_dir` and write metrics.json, losses.csv, samples.png, losses.png, manifest.json.
+    """Train one GAN into `out_dir` and write metrics.json, losses.csv.gz (every step), samples.png, losses.png,
+    manifest.json.
 
     FID compares `fid_samples` generated images with the real set `fid_reference` (default: the training set
     without augmentation), in the feature network `fid_network`. A diverged run gets FID null and its flag."""
@@ -43,7 +44,7 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
     grid = generate(result.G, 64 if grid_labels is None else len(grid_labels), cfg.z_dim, seed=GRID_SEED,
                     labels=grid_labels, pixel_range=cfg.data.pixel_range)
     save_image_grid(grid, out / "samples.png", nrow=8)
-    atomic_write_csv(out / "losses.csv", result.log, LOG_COLUMNS)
+    atomic_write_csv(out / "losses.csv.gz", result.log, LOG_COLUMNS)
     import matplotlib.pyplot as plt
 
     fig = loss_curves(result.log, f"{experiment} / {run_id}")

@@ -22,8 +22,8 @@ def image_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) 
     return g.permute(1, 2, 0).numpy()
 
 
-def save_image_grid(images: torch.Tensor, path: str, nrow: int | None = None) -> None:
-    """Write a sample grid as a PNG at its native resolution (one image pixel per screen pixel x2)."""
+def save_image_grid(images: torch.Tensor, path: str, nrow: int | None = None, zoom: int = 1) -> None:
+    """Write a sample grid as a PNG, `zoom` screen pixels per image pixel (1 keeps committed results small)."""
     from PIL import Image
 
     from gan.runs import atomic_write_bytes
@@ -31,7 +31,8 @@ def save_image_grid(images: torch.Tensor, path: str, nrow: int | None = None) ->
 
     g = image_grid(images, nrow)
     im = Image.fromarray(g[..., 0] if g.shape[-1] == 1 or (g[..., 0] == g[..., 1]).all() and (g[..., 1] == g[..., 2]).all() else g)
-    im = im.resize((im.width * 2, im.height * 2), Image.NEAREST)
+    if zoom != 1:
+        im = im.resize((im.width * zoom, im.height * zoom), Image.NEAREST)
     buf = io.BytesIO()
     im.save(buf, format="PNG", optimize=True)
     atomic_write_bytes(path, buf.getvalue())

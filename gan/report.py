@@ -20,7 +20,7 @@ def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
     columns = list(columns or rows[0].keys())
     align = align or "l" + "r" * (len(columns) - 1)
     sep = {"l": ":---", "r": "---:", "c": ":---:"}
-    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join(sep[a] for a in align) + " |"]
+    lines = ["| " + " | ".join(str(c).replace("|", "\\|") for c in columns) + " |", "| " + " | ".join(sep[a] for a in align) + " |"]
     for r in rows:
         lines.append("| " + " | ".join(str(r.get(c, "")).replace("|", "\\|") for c in columns) + " |")
     return "\n".join(lines) + "\n"

@@ -69,6 +69,8 @@ def atomic_write_json(path: str | Path, obj: Any) -> Path:
 
 
 def atomic_write_csv(path: str | Path, rows: Iterable[dict[str, Any]], columns: list[str] | None = None) -> Path:
+    """Write rows as CSV; a path ending in .gz is gzip-compressed (with a fixed header time, so the same rows
+    always give the same bytes)."""
     rows = list(rows)
     columns = columns or (list(rows[0]) if rows else [])
     buf = io.StringIO()
@@ -76,7 +78,12 @@ def atomic_write_csv(path: str | Path, rows: Iterable[dict[str, Any]], columns: 
     w.writeheader()
     for r in rows:
         w.writerow({k: _fmt(r.get(k)) for k in columns})
-    return atomic_write_text(path, buf.getvalue())
+    data = buf.getvalue().encode("utf-8")
+    if str(path).endswith(".gz"):
+        import gzip
+
+        data = gzip.compress(data, mtime=0)
+    return atomic_write_bytes(path, data)
 
 
 def _fmt(v: Any) -> Any:

@@ -15,7 +15,7 @@ rule train_run:
     output:
         metrics=f"{R}/{{experiment}}/runs/{{run_id}}/metrics.json",
         manifest=f"{R}/{{experiment}}/runs/{{run_id}}/manifest.json",
-        losses=f"{R}/{{experiment}}/runs/{{run_id}}/losses.csv",
+        losses=f"{R}/{{experiment}}/runs/{{run_id}}/losses.csv.gz",
         samples=f"{R}/{{experiment}}/runs/{{run_id}}/samples.png",
         notebook=f"{R}/{{experiment}}/runs/{{run_id}}/run.ipynb",
     log:

@@ -153,7 +153,7 @@ def test_every_training_run_has_its_artifacts(smoke_tree):
         assert metrics["steps"] >= 1 and metrics["time_per_step_ms"] > 0
         assert metrics["diverged"] or metrics["fid"] is not None and metrics["fid"] >= 0
         assert metrics["fid_features"]
-        for f in ("losses.csv", "samples.png", "manifest.json", "run.ipynb"):
+        for f in ("losses.csv.gz", "samples.png", "losses.png", "manifest.json", "run.ipynb"):
             assert (d / f).is_file(), f"{d}: {f}"
         assert not (d / "checkpoint.pt").exists(), "a finished run's checkpoint should be cleaned up"
 
@@ -231,5 +231,8 @@ def test_a_killed_training_job_resumes_from_its_checkpoint(tmp_path):
     metrics = json.loads((tree / target).read_text())
     assert metrics["resumed_from"] is not None and metrics["resumed_from"] >= killed_at
     assert metrics["steps"] == steps
-    logged = [int(line.split(",")[0]) for line in (tree / target).with_name("losses.csv").read_text().splitlines()[1:]]
+    import gzip
+
+    log = gzip.decompress((tree / target).with_name("losses.csv.gz").read_bytes()).decode()
+    logged = [int(line.split(",")[0]) for line in log.splitlines()[1:]]
     assert logged == list(range(1, steps + 1)), "the resumed log must continue the killed one, step for step"
