@@ -98,7 +98,7 @@ def test_savefig_is_atomic_png(tmp_path):
 
 
 MANIFEST_KEYS = {"manifest_version", "experiment", "scale", "rule", "seed", "config", "git_commit", "versions",
-                 "device", "host", "wall_time_s", "command", "finished_at"}
+                 "device", "host", "slurm_job_id", "wall_time_s", "command", "finished_at"}
 
 
 def test_manifest_has_every_provenance_key(tmp_path, monkeypatch):
