@@ -21,7 +21,7 @@ for _name in ["nce", "diffusion", "minimax", "saturating", "optimal_d", "lecture
         conda:
             "../envs/train.yaml"
         params:
-            cmd=lambda wc, output, rule=_name: experiment_command(rule, output),
+            cmd=lambda wc, rule=_name: experiment_command(rule),
         shell:
             "{params.cmd} 2> {log}"
 
@@ -41,7 +41,7 @@ rule vae:
     conda:
         "../envs/train.yaml"
     params:
-        cmd=lambda wc, output: experiment_command("vae", output, fid_network=fid_network(),
+        cmd=lambda wc: experiment_command("vae", fid_network=fid_network(),
                                                  inception_weights=config["fid"].get("inception_weights")),
     shell:
         "{params.cmd} 2> {log}"
@@ -60,9 +60,12 @@ def _accuracy_vs_quality_runs():
     return register_runs("accuracy_vs_quality", runs)
 
 
+_AVQ_RUNS = _accuracy_vs_quality_runs()
+
+
 rule accuracy_vs_quality:
     input:
-        runs=_accuracy_vs_quality_runs(),
+        runs=_AVQ_RUNS,
         notebook="analysis/accuracy_vs_quality.ipynb",
     output:
         **experiment_outputs("accuracy_vs_quality"),
@@ -74,7 +77,6 @@ rule accuracy_vs_quality:
     conda:
         "../envs/train.yaml"
     params:
-        cmd=lambda wc, input, output: experiment_command(
-            "accuracy_vs_quality", output, run_ids=[Path(p).parent.name for p in input.runs]),
+        cmd=lambda wc: experiment_command("accuracy_vs_quality", run_ids=run_ids(_AVQ_RUNS)),
     shell:
         "{params.cmd} 2> {log}"

@@ -118,13 +118,18 @@ def train_spec(experiment, params, run_id, seed, **train_updates):
     return deep_merge(t, params.get("overrides", {}).get(run_id, {}))
 
 
-def run_command(wildcards, output, threads):
+# Rule params are functions of the wildcards only: Snakemake leaves params that take input, output or threads out
+# of its params rerun-trigger, and these commands hold everything a job's result depends on.
+
+
+def run_command(wildcards):
     spec = RUNS[(wildcards.experiment, wildcards.run_id)]
-    train = dict(spec["train"], threads=threads)
+    train = dict(spec["train"], threads=threads_of("train"))
+    out_dir = f"{R}/{wildcards.experiment}/runs/{wildcards.run_id}"
     return papermill(
-        "analysis/train.ipynb", output.notebook, "train_run",
+        "analysis/train.ipynb", f"{out_dir}/run.ipynb", "train_run",
         experiment=wildcards.experiment, run_id=wildcards.run_id, scale=SCALE,
-        out_dir=str(Path(output.metrics).parent), train_config=train, cell=spec.get("cell", {}),
+        out_dir=out_dir, train_config=train, cell=spec.get("cell", {}),
         fid_network=fid_network(), fid_samples=spec["fid_samples"], fid_reference=spec.get("fid_reference"),
         inception_weights=config["fid"].get("inception_weights"),
     )
@@ -134,11 +139,16 @@ def anchors():
     return config["anchors"]
 
 
-def experiment_command(name, output, **extra):
+def experiment_command(name, **extra):
     """Run analysis/<name>.ipynb for an experiment: its parameters at this scale, the published anchors, and its
     output folder results/<scale>/<name>; `extra` adds notebook parameters (e.g. the run ids to aggregate)."""
-    return papermill(f"analysis/{name}.ipynb", output.notebook, name, scale=SCALE, out_dir=f"{R}/{name}",
-                     params=params_of(name), anchors=anchors(), **extra)
+    return papermill(f"analysis/{name}.ipynb", experiment_outputs(name)["notebook"], name, scale=SCALE,
+                     out_dir=f"{R}/{name}", params=params_of(name), anchors=anchors(), **extra)
+
+
+def run_ids(run_outputs):
+    """The run ids of the metrics paths that register_runs returned."""
+    return [Path(p).parent.name for p in run_outputs]
 
 
 def check_data_of_jobs_to_run():

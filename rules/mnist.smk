@@ -16,7 +16,7 @@ rule feature_net:
     conda:
         "../envs/train.yaml"
     params:
-        cmd=lambda wc, output: experiment_command("feature_net", output, fid_network=fid_network(),
+        cmd=lambda wc: experiment_command("feature_net", fid_network=fid_network(),
                                                  inception_weights=config["fid"].get("inception_weights")),
     shell:
         "{params.cmd} 2> {log}"
@@ -86,7 +86,6 @@ for _name, _runs in [("dense_conv", _dense_conv_runs()), ("depth_grid", _depth_g
         conda:
             "../envs/train.yaml"
         params:
-            cmd=lambda wc, input, output, rule=_name: experiment_command(
-                rule, output, run_ids=[Path(p).parent.name for p in input.runs]),
+            cmd=lambda wc, rule=_name, runs=_runs: experiment_command(rule, run_ids=run_ids(runs)),
         shell:
             "{params.cmd} 2> {log}"

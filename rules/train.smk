@@ -3,10 +3,6 @@
 # register_runs); their aggregate rules collect the runs' metrics.
 
 
-def run_resources(kind):
-    return {k: (lambda wc, v=v: v) for k, v in resources_of(kind).items()}
-
-
 rule train_run:
     input:
         notebook="analysis/train.ipynb",

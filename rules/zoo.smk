@@ -65,8 +65,7 @@ for _name, _runs in [("cifar_study", _cifar_study_runs()), ("seminar", _single_m
         conda:
             "../envs/train.yaml"
         params:
-            cmd=lambda wc, input, output, rule=_name: experiment_command(
-                rule, output, run_ids=[Path(p).parent.name for p in input.runs], **_ZOO_EXTRA.get(rule, {})),
+            cmd=lambda wc, rule=_name, runs=_runs: experiment_command(rule, run_ids=run_ids(runs), **_ZOO_EXTRA.get(rule, {})),
         shell:
             "{params.cmd} 2> {log}"
 
@@ -86,6 +85,6 @@ rule model_selection:
     conda:
         "../envs/train.yaml"
     params:
-        cmd=lambda wc, output: experiment_command("model_selection", output, results_dir=R),
+        cmd=lambda wc: experiment_command("model_selection", results_dir=R),
     shell:
         "{params.cmd} 2> {log}"
