@@ -194,6 +194,23 @@ def test_the_smoke_book_renders_in_chromium(smoke_tree):
 # --- a job killed mid-training resumes from its checkpoint ---------------------------------------------------------
 
 
+def descendants(root: int) -> list[int]:
+    """Every process below `root` (Jupyter starts kernels in sessions of their own, so not by process group)."""
+    parent = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                parent[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    found, frontier = [], [root]
+    while frontier:
+        kids = [p for p, pp in parent.items() if pp in frontier]
+        found += kids
+        frontier = kids
+    return found
+
+
 @pytest.mark.slow
 def test_a_killed_training_job_resumes_from_its_checkpoint(tmp_path):
     import torch
@@ -217,10 +234,16 @@ def test_a_killed_training_job_resumes_from_its_checkpoint(tmp_path):
                 except Exception:
                     step = 0  # being replaced right now
                 if step >= 2 * every:
-                    os.killpg(proc.pid, signal.SIGKILL)  # the job dies: no clean-up, no final checkpoint
+                    # the job dies (as under an OOM kill or a lost node): its kernel is killed outright, no
+                    # clean-up, no final checkpoint; Snakemake sees the job fail and stops
+                    kernels = [pid for pid in descendants(proc.pid) if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+                    assert kernels, "no notebook kernel found to kill"
+                    for pid in kernels:
+                        os.kill(pid, signal.SIGKILL)
                     killed_at = step
                     break
             time.sleep(0.5)
+        assert proc.wait(timeout=120) != 0, "Snakemake must report the killed job as failed"
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
