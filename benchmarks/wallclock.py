@@ -12,9 +12,9 @@ and the first step's lazy initialisation cancel. Where one step takes seconds (A
     run time  = steps x time per step + FID time ((fid_samples + reference images) / feature images per s)
     total     = sum over runs
 
-The reference images count per run because `gan.experiment.run_training` calls `score_samples` without a cache,
-so each run recomputes the real set's statistics (the training set: 60,000 MNIST digits at full scale); the table
-also shows the total with them computed once per experiment, as `reference_stats(..., cache=...)` allows.
+The reference images count once per experiment: `gan.experiment.run_training` caches the real set's statistics on
+disk (`reference_stats(..., cache=...)`), so only the first run of an experiment computes them (the training set:
+60,000 MNIST digits at full scale).
 
 Feature speed comes from benchmarks/results/fid_speed_<device>.json (Inception, written by fid_speed.py) or is
 measured here (LeNet-FID). Left out: data loading, sample generation, checkpoint writes, process start-up
@@ -265,29 +265,22 @@ def render(env, cells, rows, afhq, feature_speed, a, budget) -> str:
     lenet, incep = feature_speed["lenet"], feature_speed["inception"]
     out += ["", f"FID feature speed: LeNet-FID {lenet[0]:.0f} images/s ({lenet[1]}); Inception-v3 "
             + (f"{incep[0]:.1f} images/s ({incep[1]})" if incep[0] else "not measured on this device"), "",
-            "**Extrapolated wall time on this device** (hours, one run after another; *as run* recomputes the "
-            "reference statistics in every run, *cached* computes them once per experiment):", "",
-            "| scale | experiment | runs | steps/run | batch | train h | FID net | FID samples h | reference images "
-            "| total h as run | total h cached |",
-            "|---|---|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
+            "**Extrapolated wall time on this device** (hours, one run after another; the real set's FID statistics "
+            "are computed once per experiment and cached):", "",
+            "| scale | experiment | runs | steps/run | batch | train h | FID net | FID samples h | reference images | total h |",
+            "|---|---|---:|---:|---:|---:|---|---:|---:|---:|"]
     for scale in dict.fromkeys(r["scale"] for r in rows):
-        tot = {"run": 0.0, "cached": 0.0}
-        mnist = {"run": 0.0, "cached": 0.0}
+        tot = mnist = 0.0
         for r in (x for x in rows if x["scale"] == scale):
-            t_run = r["train_s"] + r["fid_s"] + r["reference_per_run_s"]
-            t_cached = r["train_s"] + r["fid_s"] + r["reference_once_s"]
-            for acc in (tot, mnist) if r["experiment"] != "afhq" else (tot,):
-                acc["run"] += t_run
-                acc["cached"] += t_cached
+            t = r["train_s"] + r["fid_s"] + r["reference_once_s"]
+            tot += t
+            mnist += t if r["experiment"] != "afhq" else 0.0
             out.append(f"| {scale} | {r['experiment']} | {r['runs']} | {r['steps_per_run']} | {r['batch']} | "
-                       f"{hours(r['train_s'])} | {r['fid_net']} | {hours(r['fid_s'])} | {r['reference_images']} | "
-                       f"{hours(t_run)} | {hours(t_cached)} |")
-        out.append(f"| **{scale}** | **MNIST experiments (all but AFHQ)** | | | | | | | | **{hours(mnist['run'])}** | "
-                   f"**{hours(mnist['cached'])}** |")
-        out.append(f"| **{scale}** | **everything** | | | | | | | | **{hours(tot['run'])}** | **{hours(tot['cached'])}** |")
+                       f"{hours(r['train_s'])} | {r['fid_net']} | {hours(r['fid_s'])} | {r['reference_images']} | {hours(t)} |")
+        out.append(f"| **{scale}** | **MNIST experiments (all but AFHQ)** | | | | | | | | **{hours(mnist)}** |")
+        out.append(f"| **{scale}** | **everything** | | | | | | | | **{hours(tot)}** |")
         if a.jobs > 1:
-            out.append(f"| {scale} | MNIST experiments, {a.jobs} jobs at once | | | | | | | | {hours(mnist['run'] / a.jobs)} | "
-                       f"{hours(mnist['cached'] / a.jobs)} |")
+            out.append(f"| {scale} | MNIST experiments, {a.jobs} jobs at once | | | | | | | | {hours(mnist / a.jobs)} |")
     out += ["", f"**Budget for the goal of {a.goal_hours:g} hour(s) for the MNIST experiments:**", ""]
     for b in budget:
         out.append(f"- {b['scale']}: {b['runs']} runs, {b['steps']:,} steps; to fit {a.goal_hours:g} h, a step must average "
