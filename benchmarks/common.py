@@ -98,6 +98,17 @@ def clock(kind: str):
     return time.perf_counter if kind == "wall" else cpu_seconds
 
 
+def set_clock(a: Any, device: torch.device) -> None:
+    """Resolve the --clock and --threads options in place: wall time with syncs on CUDA; on the CPU, process CPU
+    time with one torch thread, the cost of one job on an idle core whatever the neighbours do."""
+    a.clock = a.clock if a.clock != "auto" else ("wall" if device.type == "cuda" else "cpu")
+    if a.clock == "cpu" and device.type == "cuda":
+        raise SystemExit("--clock cpu measures CPU time; GPU work needs --clock wall")
+    a.threads = a.threads or (1 if a.clock == "cpu" else None)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+
+
 def median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else float("nan")
 

@@ -34,43 +34,13 @@ from pathlib import Path
 
 import numpy as np
 
-from common import clock, environment, load_average, median, print_header, resolve, sync, write_json  # noqa: I001
+from common import clock, environment, load_average, median, print_header, resolve, set_clock, sync, write_json  # noqa: I001
 
 import torch
-from torch import nn
 
 from gan.data import load_dataset
-from gan.metrics.features import FID_WEIGHTS_FILE, InceptionPool3, extract_features
+from gan.metrics.features import FID_WEIGHTS_FILE, InceptionPool3, extract_features, write_standin_inception_weights
 from gan.metrics.fid import fid_from_features
-
-
-def write_standin_weights(path: Path, seed: int = 0, passes: int = 3, batch: int = 8) -> None:
-    """A random-init FID-Inception state dict (pytorch-fid's architecture) with BatchNorm statistics estimated
-    from noise, so that its pool3 features are far from zero and vary between images."""
-    from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2, _inception_v3
-
-    torch.manual_seed(seed)
-    net = _inception_v3(num_classes=1008, aux_logits=False, weights=None)  # as pytorch_fid.fid_inception_v3
-    net.Mixed_5b = FIDInceptionA(192, pool_features=32)
-    net.Mixed_5c = FIDInceptionA(256, pool_features=64)
-    net.Mixed_5d = FIDInceptionA(288, pool_features=64)
-    net.Mixed_6b = FIDInceptionC(768, channels_7x7=128)
-    net.Mixed_6c = FIDInceptionC(768, channels_7x7=160)
-    net.Mixed_6d = FIDInceptionC(768, channels_7x7=160)
-    net.Mixed_6e = FIDInceptionC(768, channels_7x7=192)
-    net.Mixed_7b = FIDInceptionE_1(1280)
-    net.Mixed_7c = FIDInceptionE_2(2048)
-    for m in net.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None  # a cumulative average over the passes
-    net.train()
-    with torch.no_grad():
-        for _ in range(passes):
-            net(torch.rand(batch, 3, 299, 299) * 2 - 1)
-    net.eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(net.state_dict(), path)
 
 
 def write_pngs(images: torch.Tensor, folder: Path) -> list[Path]:
@@ -125,12 +95,7 @@ def main() -> None:
     a = p.parse_args()
 
     device = resolve(a.device)
-    a.clock = a.clock if a.clock != "auto" else ("wall" if device.type == "cuda" else "cpu")
-    if a.clock == "cpu" and device.type == "cuda":
-        raise SystemExit("--clock cpu measures CPU time; GPU work needs --clock wall")
-    a.threads = a.threads or (1 if a.clock == "cpu" else None)
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    set_clock(a, device)
     a.batch = a.batch or (500 if device.type == "cuda" else 100)
     a.workers = a.workers if a.workers is not None else (min(8, os.cpu_count() or 1) if device.type == "cuda" else 1)
     env = environment(device)
@@ -147,7 +112,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         t = time.perf_counter()
         weights = tmp / "hub" / "checkpoints" / FID_WEIGHTS_FILE
-        write_standin_weights(weights)
+        write_standin_inception_weights(weights)
         print(f"# stand-in weights written in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
         files_a = write_pngs(set_a, tmp / "a")

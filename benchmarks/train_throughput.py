@@ -42,7 +42,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from common import clock, environment, load_average, median, print_header, resolve, sync, write_json  # noqa: I001
+from common import clock, environment, load_average, median, print_header, resolve, set_clock, sync, write_json  # noqa: I001
 
 import torch
 from torch import nn
@@ -154,7 +154,8 @@ def run_baseline(kind: str, data: ImageSet, a: argparse.Namespace, device: torch
         errG.backward()
         D_G_z2 = output.mean().item()
         optG.step()
-        _log_line = (errD.item(), errG.item(), D_x, D_G_z1, D_G_z2)  # the example prints these every step
+        print_every_step = (errD.item(), errG.item(), D_x, D_G_z1, D_G_z2)  # the example prints these (a host sync each)
+        del print_every_step
     sync(device)
     return (now() - t0) / a.steps
 
@@ -255,12 +256,7 @@ def main() -> None:
     a = p.parse_args()
 
     device = resolve(a.device)
-    a.clock = a.clock if a.clock != "auto" else ("wall" if device.type == "cuda" else "cpu")
-    if a.clock == "cpu" and device.type == "cuda":
-        raise SystemExit("--clock cpu measures CPU time; GPU work needs --clock wall")
-    a.threads = a.threads or (1 if a.clock == "cpu" else None)
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    set_clock(a, device)
     a.steps = a.steps or (300 if device.type == "cuda" else 30)
     a.workers = a.workers if a.workers is not None else (2 if device.type == "cuda" else 0)
     variants = a.variants.split(",") if a.variants else (

@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import REPO, clock, environment, load_average, print_header, resolve, write_json  # noqa: I001
+from common import REPO, clock, environment, load_average, print_header, resolve, set_clock, write_json  # noqa: I001
 
 import torch
 import yaml
@@ -156,12 +156,7 @@ def main() -> None:
     a = p.parse_args()
 
     device = resolve(a.device)
-    a.clock = a.clock if a.clock != "auto" else ("wall" if device.type == "cuda" else "cpu")
-    if a.clock == "cpu" and device.type == "cuda":
-        raise SystemExit("--clock cpu measures CPU time; GPU work needs --clock wall")
-    a.threads = a.threads or (1 if a.clock == "cpu" else None)
-    if a.threads:
-        torch.set_num_threads(a.threads)
+    set_clock(a, device)
     a.jobs = a.jobs or (1 if device.type == "cuda" else max(1, (os.cpu_count() or 1) // torch.get_num_threads()))
     env = environment(device)
     print_header(env)

@@ -242,29 +242,11 @@ def test_auto_falls_back_to_lenet_fid(tmp_path, empty_hub, digits):
 # --- Inception pool3: the loading path against pytorch-fid ------------------------------------------------------------
 
 
-def _random_fid_inception_weights(path):
-    """A random-init state dict of pytorch-fid's FID Inception, made non-degenerate (see notes/offline-data.md):
-    fresh weights give pool3 features of ~1e-8, so reset the batch-norm statistics to those of noise inputs."""
-    import torchvision
-
-    torch.manual_seed(0)
-    net = torchvision.models.inception_v3(weights=None, aux_logits=False, num_classes=1008, init_weights=True)
-    for m in net.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None  # cumulative average over the calibration passes
-    net.train()
-    with torch.no_grad():
-        for _ in range(2):
-            net(torch.rand(2, 3, 299, 299) * 2 - 1)
-    torch.save(net.eval().state_dict(), path)
-
-
 def test_inception_pool3_matches_pytorch_fid(tmp_path, empty_hub, monkeypatch, mnist5k):
     import pytorch_fid.inception as pfi
 
     w = tmp_path / "weights.pth"
-    _random_fid_inception_weights(w)
+    feat.write_standin_inception_weights(w, passes=2, batch=2)
     ours = feat.InceptionPool3(w)
     monkeypatch.setattr(pfi, "load_state_dict_from_url", lambda *a, **k: torch.load(w, weights_only=True))
     theirs = pfi.InceptionV3([pfi.InceptionV3.BLOCK_INDEX_BY_DIM[2048]]).eval()

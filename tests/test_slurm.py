@@ -29,6 +29,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from test_workflow import copy_repo
+
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -132,19 +134,6 @@ def test_cluster_serves_the_profile(cluster, tmp_path):
     assert "gres:gpu:1" in job["TresPerJob"]
     # SLURM hands the job one GPU index, as on a real GPU node (the device behind it is /dev/null here)
     assert re.fullmatch(r"CUDA_VISIBLE_DEVICES=\d+", out.read_text().strip())
-
-
-def copy_repo(dest: Path) -> Path:
-    """Copy the files git would commit (tracked + untracked-not-ignored) into `dest`, without results/."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=REPO, capture_output=True,
-                           check=True).stdout.decode().split("\0")
-    for f in files:
-        src = REPO / f
-        if not f or f.startswith("results/") or not src.is_file():
-            continue
-        (dest / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, dest / f)
-    return dest
 
 
 def _runtime(minutes: int) -> str:

@@ -182,6 +182,45 @@ def find_inception_weights(path: str | Path | None = None) -> Path | None:
     return p if p.is_file() else None
 
 
+def fid_inception_v3(init_weights: bool = False) -> nn.Module:
+    """pytorch-fid's FID Inception-v3 architecture (torchvision's Inception-v3 with its FID blocks), no weights:
+    what `pytorch_fid.inception.fid_inception_v3` builds before it downloads."""
+    import torchvision
+    from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2
+
+    net = torchvision.models.inception_v3(weights=None, aux_logits=False, num_classes=1008, init_weights=init_weights)
+    net.Mixed_5b = FIDInceptionA(192, pool_features=32)
+    net.Mixed_5c = FIDInceptionA(256, pool_features=64)
+    net.Mixed_5d = FIDInceptionA(288, pool_features=64)
+    net.Mixed_6b = FIDInceptionC(768, channels_7x7=128)
+    net.Mixed_6c = FIDInceptionC(768, channels_7x7=160)
+    net.Mixed_6d = FIDInceptionC(768, channels_7x7=160)
+    net.Mixed_6e = FIDInceptionC(768, channels_7x7=192)
+    net.Mixed_7b = FIDInceptionE_1(1280)
+    net.Mixed_7c = FIDInceptionE_2(2048)
+    return net
+
+
+def write_standin_inception_weights(path: str | Path, *, seed: int = 0, passes: int = 3, batch: int = 8) -> Path:
+    """A random-init FID Inception state dict, for offline tests and speed benchmarks only - never for a reported
+    FID. Fresh weights give pool3 features of about 1e-8 (notes/offline-data.md), so the batch norms' statistics are
+    re-estimated from noise images (cumulative average over `passes` train-mode passes) to make features vary."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = fid_inception_v3(init_weights=True)
+        for m in net.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.reset_running_stats()
+                m.momentum = None
+        net.train()
+        with torch.no_grad():
+            for _ in range(passes):
+                net(torch.rand(batch, 3, 299, 299) * 2 - 1)
+    path = Path(path)
+    atomic_torch_save(net.eval().state_dict(), path)
+    return path
+
+
 class InceptionPool3(FeatureNet):
     """pytorch-fid's InceptionV3 up to the 2048-d pool3 block, built without any download."""
 
@@ -189,19 +228,7 @@ class InceptionPool3(FeatureNet):
 
     def __init__(self, weights: str | Path) -> None:
         super().__init__()
-        import torchvision
-        from pytorch_fid.inception import FIDInceptionA, FIDInceptionC, FIDInceptionE_1, FIDInceptionE_2
-
-        net = torchvision.models.inception_v3(weights=None, aux_logits=False, num_classes=1008, init_weights=False)
-        net.Mixed_5b = FIDInceptionA(192, pool_features=32)
-        net.Mixed_5c = FIDInceptionA(256, pool_features=64)
-        net.Mixed_5d = FIDInceptionA(288, pool_features=64)
-        net.Mixed_6b = FIDInceptionC(768, channels_7x7=128)
-        net.Mixed_6c = FIDInceptionC(768, channels_7x7=160)
-        net.Mixed_6d = FIDInceptionC(768, channels_7x7=160)
-        net.Mixed_6e = FIDInceptionC(768, channels_7x7=192)
-        net.Mixed_7b = FIDInceptionE_1(1280)
-        net.Mixed_7c = FIDInceptionE_2(2048)
+        net = fid_inception_v3()
         state = torch.load(weights, map_location="cpu", weights_only=True)
         net.load_state_dict(state)
         self.blocks = nn.Sequential(
