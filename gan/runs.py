@@ -25,6 +25,15 @@ import torch
 MANIFEST_VERSION = 1
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def _atomic(path: str | Path, write) -> Path:  # type: ignore[no-untyped-def]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -32,6 +41,7 @@ def _atomic(path: str | Path, write) -> Path:  # type: ignore[no-untyped-def]
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are shared (cluster groups, the book build)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -135,3 +135,13 @@ def test_json_arrays_and_tensors(tmp_path):
 def test_clean_keeps_finite_floats_exact():
     assert runs._clean(0.1) == 0.1 and runs._clean(math.pi) == math.pi
     assert runs._clean([np.float32(0.5)]) == [0.5]
+
+
+def test_atomic_writes_get_the_usual_file_mode_not_mkstemps_0600(tmp_path):
+    """mkstemp creates 0600 files; a result others cannot read breaks shared cluster folders and the book build."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    p = runs.atomic_write_text(tmp_path / "r.json", "{}")
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask
