@@ -74,7 +74,8 @@ def threads_of(kind):
 def papermill(notebook, out_notebook, rule, **params):
     """The shell command that runs `notebook` with papermill. Strings go as -r (raw), numbers and booleans as -p,
     everything else (lists, mappings, null) as one -y YAML mapping (written by PyYAML, so that it reads back
-    exactly: JSON's 1e-05 would be a string to PyYAML), so the notebook's parameters cell gets native values. The command is exported as GAN_COMMAND, so each manifest records exactly what ran."""
+    exactly: JSON's 1e-05 would be a string to PyYAML), so the notebook's parameters cell gets native values.
+    The command is exported as GAN_COMMAND, so each manifest records exactly what ran."""
     args = []
     structured = {}
     for k, v in params.items():
