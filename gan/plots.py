@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Sequence
 
 import matplotlib
@@ -22,8 +23,8 @@ def image_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) 
     return g.permute(1, 2, 0).numpy()
 
 
-def save_image_grid(images: torch.Tensor, path: str, nrow: int | None = None, zoom: int = 1) -> None:
-    """Write a sample grid as a PNG, `zoom` screen pixels per image pixel (1 keeps committed results small)."""
+def save_image_grid(images: torch.Tensor, path: str, nrow: int | None = None) -> None:
+    """Write a sample grid as a PNG, one screen pixel per image pixel (keeps committed results small)."""
     from PIL import Image
 
     from gan.runs import atomic_write_bytes
@@ -31,11 +32,21 @@ def save_image_grid(images: torch.Tensor, path: str, nrow: int | None = None, zo
 
     g = image_grid(images, nrow)
     im = Image.fromarray(g[..., 0] if g.shape[-1] == 1 or (g[..., 0] == g[..., 1]).all() and (g[..., 1] == g[..., 2]).all() else g)
-    if zoom != 1:
-        im = im.resize((im.width * zoom, im.height * zoom), Image.NEAREST)
     buf = io.BytesIO()
     im.save(buf, format="PNG", optimize=True)
     atomic_write_bytes(path, buf.getvalue())
+
+
+def read_image_grid(path: str | Path, size: int, nrow: int, rows: int, channels: int = 1,
+                    padding: int = 2) -> torch.Tensor:
+    """The images of a sample grid as `save_image_grid` wrote it: uint8 [rows * nrow, channels, size, size]."""
+    from PIL import Image
+
+    im = np.asarray(Image.open(path).convert("L" if channels == 1 else "RGB"))
+    im = im[..., None] if channels == 1 else im
+    at = lambda i: padding + i * (size + padding)  # noqa: E731
+    cells = [im[at(r) : at(r) + size, at(c) : at(c) + size] for r in range(rows) for c in range(nrow)]
+    return torch.from_numpy(np.stack(cells)).permute(0, 3, 1, 2).contiguous()
 
 
 def loss_curves(log: Sequence[dict], title: str = "", smooth: int = 25):

@@ -145,3 +145,15 @@ def test_atomic_writes_get_the_usual_file_mode_not_mkstemps_0600(tmp_path):
     os.umask(mask)
     p = runs.atomic_write_text(tmp_path / "r.json", "{}")
     assert p.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+@pytest.mark.parametrize("channels,size", [(1, 28), (3, 32)])
+def test_a_saved_sample_grid_reads_back_image_for_image(tmp_path, channels, size):
+    from gan.plots import read_image_grid, save_image_grid
+
+    g = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (12, channels, size, size), generator=g, dtype=torch.uint8)
+    save_image_grid(images, str(tmp_path / "grid.png"), nrow=4)
+    back = read_image_grid(tmp_path / "grid.png", size, nrow=4, rows=3, channels=channels)
+    assert back.dtype == torch.uint8 and back.shape == images.shape
+    assert torch.equal(back, images)
