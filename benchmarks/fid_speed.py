@@ -38,6 +38,7 @@ from common import clock, environment, load_average, median, print_header, resol
 
 import torch
 
+from gan.config import DataConfig
 from gan.data import load_dataset
 from gan.metrics.features import FID_WEIGHTS_FILE, InceptionPool3, extract_features, write_standin_inception_weights
 from gan.metrics.fid import fid_from_features
@@ -106,8 +107,8 @@ def main() -> None:
     from pytorch_fid.fid_score import calculate_frechet_distance, get_activations
     from pytorch_fid.inception import InceptionV3
 
-    set_a = load_dataset({"name": "mnist5k"}).images[: a.n]
-    set_b = load_dataset({"name": "digits"}).images[: a.n]
+    set_a = load_dataset(DataConfig.from_dict({"name": "mnist5k"})).images[: a.n]
+    set_b = load_dataset(DataConfig.from_dict({"name": "digits"})).images[: a.n]
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         t = time.perf_counter()

@@ -48,6 +48,8 @@ import torch
 from torch import nn
 
 from gan import losses, models
+from gan.checks import parse_train
+from gan.config import DataConfig
 from gan.data import ImageSet, load_dataset, to_float
 from gan.train import WARMUP_STEPS, train
 
@@ -178,15 +180,15 @@ def run_ours(variant: str, data: ImageSet, a: argparse.Namespace, device: torch.
     """Seconds per step of `gan.train.train`: wall time from its own clock (which leaves out its first
     WARMUP_STEPS), or CPU time as (run of WARMUP_STEPS + steps) - (run of WARMUP_STEPS)."""
     if a.clock == "wall":
-        r = train(our_config(a, variant, WARMUP_STEPS + a.steps, seed, device), data, progress=False)
+        r = train(parse_train(our_config(a, variant, WARMUP_STEPS + a.steps, seed, device)), data, progress=False)
         if r.diverged:
             raise RuntimeError(f"variant {variant} diverged at step {r.diverged_at}")
         return r.time_per_step_ms / 1000.0
     now = clock("cpu")
     t0 = now()
-    train(our_config(a, variant, WARMUP_STEPS, seed, device), data, progress=False)
+    train(parse_train(our_config(a, variant, WARMUP_STEPS, seed, device)), data, progress=False)
     t1 = now()
-    train(our_config(a, variant, WARMUP_STEPS + a.steps, seed, device), data, progress=False)
+    train(parse_train(our_config(a, variant, WARMUP_STEPS + a.steps, seed, device)), data, progress=False)
     t2 = now()
     return ((t2 - t1) - (t1 - t0)) / a.steps
 
@@ -196,12 +198,12 @@ def run_ours(variant: str, data: ImageSet, a: argparse.Namespace, device: torch.
 
 def check(a: argparse.Namespace, variants: list[str], data: ImageSet, device: torch.device) -> list[dict[str, Any]]:
     out = []
-    ref = train(our_config(a, "fp32", a.check_steps, a.seed, device), data, progress=False)
+    ref = train(parse_train(our_config(a, "fp32", a.check_steps, a.seed, device)), data, progress=False)
     ref_losses = np.array([[r["loss_d"], r["loss_g"]] for r in ref.log])
     for v in variants:
         if v == "fp32":
             continue
-        r = train(our_config(a, v, a.check_steps, a.seed, device), data, progress=False)
+        r = train(parse_train(our_config(a, v, a.check_steps, a.seed, device)), data, progress=False)
         got = np.array([[row["loss_d"], row["loss_g"]] for row in r.log])
         dev = float(np.max(np.abs(got - ref_losses) / np.maximum(1.0, np.abs(ref_losses))))
         prec = our_config(a, v, 1, 0, device)["precision"]
@@ -269,7 +271,7 @@ def main() -> None:
     baselines = [b for b in a.baselines.split(",") if b]
     env = environment(device)
     print_header(env)
-    data = load_dataset({"name": a.data, "pixel_range": a.pixel_range, **({"image_size": a.image_size} if a.image_size else {})})
+    data = load_dataset(DataConfig.from_dict({"name": a.data, "pixel_range": a.pixel_range, **({"image_size": a.image_size} if a.image_size else {})}))
     print(f"# model {a.model} {a.model_kwargs}, data {data.name} {tuple(data.images.shape)}, batch {a.batch}, "
           f"{a.steps} timed steps x {a.repeats} repeats, baseline workers {a.workers}, clock {a.clock}, "
           f"torch threads {torch.get_num_threads()}")

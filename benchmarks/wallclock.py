@@ -1,7 +1,7 @@
 """Wall time of the thesis's experiments at a scale, extrapolated from measured time per step of each cell.
 
 Method. `config/config.yaml` defines every training run of every experiment at every scale (the runs are
-enumerated here as rules/mnist.smk enumerates them: dense_conv = archs x seeds, depth_grid = g_depths x d_depths
+enumerated by the registry (gan.experiments), as the workflow enumerates them: dense_conv = archs x seeds, depth_grid = g_depths x d_depths
 x seeds, augmentation = augmentations x seeds, afhq = seeds). Runs that share model, model kwargs, batch size,
 augmentation and image shape share a time per step, so each such *cell* is measured once on this device with
 `gan.train.train`: on CUDA by the loop's own wall clock (which leaves out the first WARMUP_STEPS); on the CPU, by
@@ -12,7 +12,7 @@ and the first step's lazy initialisation cancel. Where one step takes seconds (A
     run time  = steps x time per step + FID time ((fid_samples + reference images) / feature images per s)
     total     = sum over runs
 
-The reference images count once per experiment: `gan.experiment.run_training` caches the real set's statistics on
+The reference images count once per experiment: `gan.run.run_training` caches the real set's statistics on
 disk (`reference_stats(..., cache=...)`), so only the first run of an experiment computes them (the training set:
 60,000 MNIST digits at full scale).
 
@@ -40,6 +40,9 @@ from common import REPO, clock, environment, load_average, print_header, resolve
 import torch
 import yaml
 
+from gan import experiments
+from gan.checks import parse_train
+from gan.config import DataConfig
 from gan.data import load_dataset
 from gan.train import WARMUP_STEPS, train
 
@@ -48,40 +51,11 @@ STANDIN = {"mnist": {"name": "mnist5k"}, "afhq_cat": {"name": "photo_patches", "
 BEGIN, END = "<!-- wallclock:begin", "<!-- wallclock:end -->"
 
 
-def deep_merge(base: dict, over: dict | None) -> dict:  # as rules/common.smk merges a scale over `common`
-    out = dict(base)
-    for k, v in (over or {}).items():
-        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
-
-
 def runs_of(config: dict, experiment: str, scale: str) -> list[dict[str, Any]]:
-    """Every training run of an experiment at a scale: its train config and FID sample count."""
-    block = config["experiments"][experiment]
-    p = deep_merge(block["common"], block.get(scale, {}))
-    t = p["train"]
-    out = []
-
-    def add(seed: int, **upd: Any) -> None:
-        out.append({"train": deep_merge(t, {"seed": seed, **upd}), "fid_samples": p["fid_samples"]})
-
-    if experiment == "dense_conv":
-        for spec in p["archs"].values():
-            for s in p["seeds"]:
-                add(s, **spec)
-    elif experiment == "depth_grid":
-        for g in p["g_depths"]:
-            for d in p["d_depths"]:
-                for s in p["seeds"]:
-                    add(s, model=p["model"], model_kwargs={**p["model_kwargs"], "g_depth": g, "d_depth": d})
-    elif experiment == "augmentation":
-        for aug in p["augmentations"]:
-            for s in p["seeds"]:
-                add(s, model=p["model"], model_kwargs=p["model_kwargs"], data={**t["data"], "augment": aug})
-    elif experiment == "afhq":
-        for s in p["seeds"]:
-            add(s, model=p["model"], model_kwargs=p["model_kwargs"])
-    return out
+    """Every training run of an experiment at a scale (the registry's runs): its train config and FID sample count."""
+    exp = experiments.get(experiment)
+    p = exp.parse(experiments.block_params(config["experiments"][experiment], scale))
+    return [{"train": spec.train, "fid_samples": spec.fid_samples} for spec in exp.run_specs(p).values()]
 
 
 def cell_key(train_cfg: dict) -> str:
@@ -104,18 +78,18 @@ def time_cell(train_cfg: dict, device: torch.device, timed_steps: int, slow_s: f
     """Seconds per step of one cell, how it was measured, and the data it ran on."""
     now = clock(kind)
     cfg1 = timing_config(train_cfg, device, 1)
-    data = load_dataset(cfg1["data"])
+    data = load_dataset(DataConfig.from_dict(cfg1["data"]))
     one = float("inf")
     for _ in range(2):  # noise only ever adds time: the smaller of two 1-step runs is the better estimate
         t = now()
-        train(cfg1, data, progress=False)
+        train(parse_train(cfg1), data, progress=False)
         one = min(one, now() - t)
     if kind == "wall" and one <= slow_s:
-        r = train(timing_config(train_cfg, device, WARMUP_STEPS + timed_steps), data, progress=False)
+        r = train(parse_train(timing_config(train_cfg, device, WARMUP_STEPS + timed_steps)), data, progress=False)
         return r.time_per_step_ms / 1000, f"train's wall clock, {timed_steps} steps after {WARMUP_STEPS}", data.name
     n = 1 if one > slow_s else timed_steps  # a slow cell: one step is enough
     t = now()
-    train(timing_config(train_cfg, device, 1 + n), data, progress=False)
+    train(parse_train(timing_config(train_cfg, device, 1 + n)), data, progress=False)
     return max(now() - t - one, 1e-9) / n, f"{kind} time, {1 + n}-step minus 1-step run", data.name
 
 
@@ -123,7 +97,7 @@ def lenet_images_per_s(device: torch.device, kind: str, n: int = 2000) -> float:
     from gan.metrics.features import LeNetFID, extract_features
 
     net = LeNetFID(1, 10, "LeNet-FID (untrained, for timing)", "timing").to(device)
-    x = load_dataset({"name": "mnist5k"}).images[:n]
+    x = load_dataset(DataConfig.from_dict({"name": "mnist5k"})).images[:n]
     extract_features(net, x[:100])
     now = clock(kind)
     t = now()

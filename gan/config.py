@@ -1,9 +1,13 @@
-"""Typed, validated configs for one training run.
+"""Typed configs, and the one parser that checks them.
 
-Every run of every experiment is described by one `TrainConfig`. It is built from a plain dict (a slice of
-`config/config.yaml`, or notebook parameters) by `TrainConfig.from_dict`, which rejects unknown keys, wrong types
-and out-of-range values with a message that names the field, *before* anything is trained or written. The
-workflow calls the same function at parse time, so a bad config fails at `snakemake -n`.
+Every run of every experiment is described by one `TrainConfig`; every experiment's parameters by a dataclass in
+`gan.experiments`. Both are built from plain dicts (slices of `config/config.yaml`, or notebook parameters) by
+`parse`, which rejects unknown keys (with a did-you-mean), wrong types and out-of-range values with a message that
+names the key, before anything is trained or written.
+
+This module is a leaf: it imports nothing from `gan` (and no torch), so the workflow, the registry of experiments
+and the book's staging step can all load it in milliseconds. The names that live in registries (models, data
+sets, augmentations) are checked a level up, in `gan.checks`, where those registries are.
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ import difflib
 import types
 import typing
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 
 class ConfigError(ValueError):
-    """A config value is wrong; the message names the field and what is allowed."""
+    """A config value is wrong; the message names the key and what is allowed."""
 
 
 LossName = Literal["minimax", "non_saturating", "wgan_gp", "hinge"]
@@ -28,7 +32,7 @@ PixelRange = Literal["symmetric", "unit"]
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which images to train on. `name` picks a loader in `gan.data.DATASETS`."""
+    """Which images to train on. `name` picks a data set in `gan.data.catalog`."""
 
     name: str = "mnist5k"
     root: str | None = None  # folder for torchvision data sets and image folders
@@ -36,8 +40,15 @@ class DataConfig:
     image_size: int | None = None  # resize (and centre-crop) to this size; None keeps the native size
     channels: int | None = None  # 1 or 3; None keeps the native channels
     limit: int | None = None  # use only the first `limit` images (after the seeded shuffle)
-    augment: str = "none"  # a name in gan.data.AUGMENTATIONS
+    augment: str = "none"  # a name in gan.data.catalog.AUGMENTATIONS
     pixel_range: PixelRange = "symmetric"  # [-1, 1] (tanh G) or [0, 1] (sigmoid G)
+
+    @staticmethod
+    def from_dict(d: dict[str, Any] | None, where: str = "data.") -> "DataConfig":
+        return parse(DataConfig, d or {}, where)
+
+    def replace(self, **changes: Any) -> "DataConfig":
+        return parse(DataConfig, {**dataclasses.asdict(self), **changes}, "data.")
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class TrainConfig:
     gp_weight: float = 10.0  # WGAN-GP penalty weight (Gulrajani et al. use 10)
     d_steps: int = 1  # discriminator updates per generator update (k in Goodfellow et al.'s Algorithm 1)
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
+    ema: float = 0.0  # decay of a moving average of G's weights that makes the samples and FID; 0: off (Yazici et al. 2019)
     steps: int = 20  # generator updates
     batch_size: int = 32
     lr_g: float = 2e-4
@@ -68,7 +80,8 @@ class TrainConfig:
 
     @staticmethod
     def from_dict(d: dict[str, Any] | None) -> "TrainConfig":
-        return _build(TrainConfig, d or {}, "")
+        """Types, ranges and unknown keys only; `gan.checks.parse_train` adds the registries' names."""
+        return parse(TrainConfig, d or {}, "")
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -80,13 +93,20 @@ class TrainConfig:
         d.update(changes)
         return TrainConfig.from_dict(d)
 
+    def __post_init__(self) -> None:
+        if self.loss == "wgan_gp" and self.label_smoothing:
+            raise ConfigError("label_smoothing: has no meaning with loss 'wgan_gp'; set it to 0")
 
-# Range checks: field name -> (predicate, description). Types come from the annotations.
-_RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
+
+# Range checks: field name -> (predicate, description). Types come from the annotations. A dataclass may add its
+# own with a class attribute `RANGES` of the same shape (the experiments' parameters do).
+Range = tuple[Callable[[Any], bool], str]
+_RANGES: dict[str, Range] = {
     "z_dim": (lambda v: 1 <= v <= 4096, "an integer in [1, 4096]"),
     "gp_weight": (lambda v: v >= 0, "a number >= 0"),
     "d_steps": (lambda v: 1 <= v <= 100, "an integer in [1, 100]"),
     "label_smoothing": (lambda v: 0 <= v < 0.5, "a number in [0, 0.5)"),
+    "ema": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "steps": (lambda v: v >= 1, "an integer >= 1"),
     "batch_size": (lambda v: 1 <= v <= 65536, "an integer in [1, 65536]"),
     "lr_g": (lambda v: 0 < v < 1, "a number in (0, 1)"),
@@ -102,51 +122,68 @@ _RANGES: dict[str, tuple[typing.Callable[[Any], bool], str]] = {
 }
 
 
-def _build(cls: type, d: Any, prefix: str) -> Any:
+def did_you_mean(name: Any, options: typing.Iterable[Any]) -> str:
+    """' (did you mean 'x'?)' for the closest option, or ''."""
+    close = difflib.get_close_matches(str(name), [str(o) for o in options], n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def parse(cls: type, d: Any, prefix: str = "") -> Any:
+    """Build the dataclass `cls` from a mapping, checking every key against its annotations and ranges.
+    `prefix` is how the mapping is named in messages (e.g. 'experiments.depth_grid.')."""
     if isinstance(d, cls):
         return d
     if not isinstance(d, dict):
-        raise ConfigError(f"{prefix or 'config'}: expected a mapping, got {type(d).__name__} {d!r}")
+        raise ConfigError(f"{prefix.rstrip('.') or 'config'}: expected a mapping, got {type(d).__name__} {d!r}")
     hints = typing.get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = [k for k in d if k not in names]
     if unknown:
         k = unknown[0]
-        close = difflib.get_close_matches(str(k), names, n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise ConfigError(f"{prefix}{k}: unknown key{hint}; allowed keys: {', '.join(names)}")
+        raise ConfigError(f"{prefix}{k}: unknown key{did_you_mean(k, names)}; allowed keys: {', '.join(names)}")
+    missing = [f.name for f in dataclasses.fields(cls)
+               if f.name not in d and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ConfigError(f"{prefix}{missing[0]}: missing (required key)")
+    ranges = {**_RANGES, **getattr(cls, "RANGES", {})}
     kwargs = {}
     for name in names:
         if name not in d:
             continue
-        kwargs[name] = _check(hints[name], d[name], f"{prefix}{name}")
-        if name in _RANGES:
-            ok, what = _RANGES[name]
+        kwargs[name] = check_value(hints[name], d[name], f"{prefix}{name}")
+        if name in ranges:
+            ok, what = ranges[name]
             if not ok(kwargs[name]):
                 raise ConfigError(f"{prefix}{name}: must be {what}, got {d[name]!r}")
-    obj = cls(**kwargs)
-    _cross_checks(obj, prefix)
-    return obj
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:  # a cross-field check in __post_init__: name the object it is in
+        raise ConfigError(f"{prefix}{e}") from None
 
 
-def _check(tp: Any, v: Any, where: str) -> Any:
-    """Check `v` against the annotation `tp`; return it converted where that is lossless (list -> tuple, int -> float)."""
+def check_value(tp: Any, v: Any, where: str) -> Any:
+    """Check `v` against the annotation `tp`; return it converted where that is lossless (list -> tuple,
+    int -> float, mapping -> dataclass)."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    if tp is Any:
+        return v
     if dataclasses.is_dataclass(tp):
-        return _build(tp, v, where + ".")
+        return parse(tp, v, where + ".")
     if origin in (typing.Union, types.UnionType):
+        errors = []
         for a in args:
             try:
-                return _check(a, v, where)
-            except ConfigError:
-                pass
+                return check_value(a, v, where)
+            except ConfigError as e:
+                errors.append(e)
+        real = [e for e, a in zip(errors, args) if a is not type(None)]
+        if len(real) == 1 and v is not None:  # `X | None`: say what is wrong with the X
+            raise real[0]
         raise ConfigError(f"{where}: {v!r} matches none of {', '.join(_name(a) for a in args)}")
     if origin is Literal:
         if v not in args:
-            close = difflib.get_close_matches(str(v), [str(a) for a in args], n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, args))}, got {v!r}{hint}")
+            raise ConfigError(f"{where}: must be one of {', '.join(map(repr, args))}, got {v!r}{did_you_mean(v, args)}")
         return v
     if tp is type(None):
         if v is not None:
@@ -171,13 +208,18 @@ def _check(tp: Any, v: Any, where: str) -> Any:
             raise ConfigError(f"{where}: expected a string, got {v!r}")
         return v
     if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:  # tuple[X, ...]: a list of any length
+            if not isinstance(v, (list, tuple)):
+                raise ConfigError(f"{where}: expected a list, got {v!r}")
+            return tuple(check_value(args[0], x, f"{where}[{i}]") for i, x in enumerate(v))
         if not isinstance(v, (list, tuple)) or len(v) != len(args):
             raise ConfigError(f"{where}: expected a list of {len(args)} values, got {v!r}")
-        return tuple(_check(a, x, f"{where}[{i}]") for i, (a, x) in enumerate(zip(args, v)))
+        return tuple(check_value(a, x, f"{where}[{i}]") for i, (a, x) in enumerate(zip(args, v)))
     if origin is dict:
         if not isinstance(v, dict):
             raise ConfigError(f"{where}: expected a mapping, got {v!r}")
-        return dict(v)
+        kt, vt = args if args else (Any, Any)
+        return {check_value(kt, k, f"{where} key {k!r}"): check_value(vt, x, f"{where}.{k}") for k, x in v.items()}
     raise TypeError(f"unsupported annotation {tp!r} at {where}")
 
 
@@ -189,25 +231,9 @@ def _name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _cross_checks(obj: Any, prefix: str) -> None:
-    """Checks that need the whole object, and the names that live in registries (models, data, augmentations)."""
-    if isinstance(obj, DataConfig):
-        from gan.data import AUGMENTATIONS, DATASETS
-
-        if obj.name not in DATASETS:
-            close = difflib.get_close_matches(obj.name, list(DATASETS), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise ConfigError(f"{prefix}name: unknown data set {obj.name!r}{hint}; known: {', '.join(DATASETS)}")
-        if obj.augment not in AUGMENTATIONS:
-            raise ConfigError(
-                f"{prefix}augment: unknown augmentation {obj.augment!r}; known: {', '.join(AUGMENTATIONS)}"
-            )
-    if isinstance(obj, TrainConfig):
-        from gan.models import check_model_kwargs
-
-        try:
-            check_model_kwargs(obj.model, obj.model_kwargs, obj.z_dim)
-        except ConfigError as e:
-            raise ConfigError(f"{prefix}{e}") from None
-        if obj.loss == "wgan_gp" and obj.label_smoothing:
-            raise ConfigError(f"{prefix}label_smoothing: has no meaning with loss 'wgan_gp'; set it to 0")
+def deep_merge(base: dict[str, Any], over: dict[str, Any] | None) -> dict[str, Any]:
+    """`over` merged into `base`, mapping by mapping (the scale blocks of config.yaml over `common`)."""
+    out = dict(base)
+    for k, v in (over or {}).items():
+        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out

@@ -1,7 +1,11 @@
-"""Markdown snippets that the book includes: tables, verdicts and provenance, written by the notebooks.
+"""The markdown the book includes, written by the notebooks: tables, figures, verdicts and provenance.
 
-The book never computes; the notebooks do, and they write what they found as small MyST files next to their
-figures (`report.md`, `provenance.md`). This module keeps those files uniform across experiments.
+The book never computes; the notebooks do, and each writes what it found as one MyST file next to its figures,
+`report.md`: the body, then the downloads and the provenance box. Every path in it is relative to the report
+(`![...](fid.png)`, `[runs.csv](./runs.csv)`), so a page includes it as it is, with MyST's
+`{include}` options `:relative-images:` and `:relative-docs: ./`; nothing rewrites it on the way (see
+book/README.md). Figures are `figure-md` blocks, whose markdown image MyST rewrites for the including page (a
+`{figure}` directive's path would be read from the page's folder instead), and whose alt text says what is shown.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from gan.runs import atomic_write_text
+from gan.provenance import atomic_write_text
 
 
 def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, align: str | None = None) -> str:
@@ -26,10 +30,17 @@ def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
     return "\n".join(lines) + "\n"
 
 
-def figure(path: str, caption: str, name: str | None = None, width: str = "100%") -> str:
-    """A MyST figure directive; `path` is relative to the report file."""
-    label = f":name: {name}\n" if name else ""
-    return f"```{{figure}} {path}\n{label}:width: {width}\n\n{caption}\n```\n"
+def figure(path: str, caption: str, name: str | None = None, width: str = "100%", alt: str | None = None) -> str:
+    """A MyST figure with a caption, a label and alt text (by default the caption's first sentence); `path` is
+    relative to the report file."""
+    alt = (alt or caption.split(". ")[0]).replace("[", "(").replace("]", ")").rstrip(".")
+    return f":::{{figure-md}} {name or ''}\n:width: {width}\n\n![{alt}]({path})\n\n{caption}\n:::\n"
+
+
+def downloads_md(files: Sequence[str]) -> str:
+    """A line of links to the executed notebook and the data files beside the report."""
+    links = [f"[{f}](path:./{f})" for f in files]  # path: a download, even for a notebook (a source suffix)
+    return ("**Downloads:** " + ", ".join(links) + ".\n") if links else ""
 
 
 def provenance_md(manifest: dict[str, Any], notebook: str, runs: int | None = None) -> str:
@@ -49,7 +60,7 @@ def provenance_md(manifest: dict[str, Any], notebook: str, runs: int | None = No
         "- **Versions:** " + ", ".join(f"{k} {v}" for k, v in manifest.get("versions", {}).items()),
         f"- **Wall time:** {manifest['wall_time_s']:.0f} s" if manifest.get("wall_time_s") is not None else "",
         f"- **Command:** `{manifest.get('command')}`",
-        f"- **Executed notebook:** {{download}}`{notebook} <{notebook}>`",
+        f"- **Executed notebook:** [{notebook}](path:./{notebook})",
         "",
         "```json",
         cfg,
@@ -60,19 +71,22 @@ def provenance_md(manifest: dict[str, Any], notebook: str, runs: int | None = No
 
 
 def write_report(out_dir: str | Path, body: str, manifest: dict[str, Any], notebook: str, runs: int | None = None) -> None:
+    """report.md: the body, then the downloads (the executed notebook and the data files in the folder) and the
+    provenance box."""
     out = Path(out_dir)
-    atomic_write_text(out / "report.md", body.rstrip() + "\n")
-    atomic_write_text(out / "provenance.md", provenance_md(manifest, notebook, runs))
+    data = sorted(p.name for p in out.iterdir() if p.suffix in (".csv", ".json") and p.is_file())
+    text = body.rstrip() + "\n\n" + downloads_md([notebook, *data]) + "\n" + provenance_md(manifest, notebook, runs)
+    atomic_write_text(out / "report.md", text)
 
 
 def without_directives(body: str) -> str:
     """The report without its MyST directive blocks (figures), for display in a notebook beside the images."""
     out, skip = [], False
     for line in body.splitlines():
-        if line.startswith("```{"):
+        if line.startswith(("```{", ":::{")):
             skip = True
             continue
-        if skip and line.startswith("```"):
+        if skip and line.startswith(("```", ":::")):
             skip = False
             continue
         if not skip:

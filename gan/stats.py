@@ -1,21 +1,42 @@
-"""Statistics behind every verdict in the book: mean ± std over seeds, and the test that decides a claim.
+"""Statistics behind every verdict in the book: means with intervals, and the tests that decide a claim.
 
 A claim such as "conv beats dense" is a one-sided comparison of FIDs (lower is better) between two groups of
-runs. `compare` runs Welch's t-test (unequal variances; scipy), reports the effect size as Hedges' g, and turns
-the result into one of three verdicts: the data support the claim, contradict it, or do not decide it at the
-chosen level. With 3 seeds per group the test has little power: "inconclusive" is a real, reportable outcome.
+units: runs (seeds) of one configuration each, or cell means where the design varies cells (the depth grid).
+`compare` reports, for the claim's direction:
+
+- the two means with 95 % t intervals, their difference with a 95 % Welch interval, Hedges' g;
+- Welch's t-test (unequal variances; scipy), and beside it, where a group has at most 5 units, the exact
+  permutation test of the difference in means (every split of the pooled values; no normality assumed);
+- the smallest difference the design could have detected (one-sided, at α, with 80 % power, for the observed
+  spreads and sizes): what a "not decided" means.
+
+The verdict: **supported** when every test reports p ≤ α in the claim's direction, **contradicted** when every
+test does in the opposite direction, otherwise **not decided**; **not testable** when a group has fewer than two
+units (failed runs are left out and counted). `holm_family` adjusts a family of claims (Holm 1979) on the
+deciding p of each: the largest of its tests' p-values in the direction that decided it.
+
+With 3 units per group the exact permutation test cannot go below p = 1/20 = 0.05, and no claim survives a
+correction for several claims: the design, not the data, then decides. The book says so where it happens.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Sequence
 
 import numpy as np
 from scipy import stats as sps
 
 ALPHA = 0.05
+POWER = 0.8
+EXACT_MAX_SPLITS = 200_000  # beyond this many splits the permutation test samples them (seeded)
+WORDS = {"supported": "The data **support** the claim",
+         "contradicted": "The data **contradict** the claim",
+         "inconclusive": "The data **do not decide** the claim",
+         "not testable": "The claim is **not testable** here"}
+SHORT = {"supported": "supported", "contradicted": "contradicted", "inconclusive": "not decided", "not testable": "not testable"}
 
 
 @dataclass(frozen=True)
@@ -23,16 +44,29 @@ class Summary:
     mean: float
     std: float  # sample standard deviation (ddof=1); nan for a single value
     n: int
+    ci_low: float = float("nan")  # 95 % t interval of the mean
+    ci_high: float = float("nan")
 
     def __str__(self) -> str:
         return fmt_mean_std(self.mean, self.std, self.n)
 
+    def ci(self, digits: int = 1) -> str:
+        return fmt_ci(self.mean, self.ci_low, self.ci_high, digits)
 
-def summarize(values: Sequence[float]) -> Summary:
-    v = np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=np.float64)
+
+def _finite(values: Sequence[float | None]) -> np.ndarray:
+    return np.asarray([x for x in values if x is not None and math.isfinite(x)], dtype=np.float64)
+
+
+def summarize(values: Sequence[float | None], level: float = 0.95) -> Summary:
+    v = _finite(values)
     if len(v) == 0:
         return Summary(float("nan"), float("nan"), 0)
-    return Summary(float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else float("nan"), int(len(v)))
+    if len(v) == 1:
+        return Summary(float(v[0]), float("nan"), 1)
+    sd = float(v.std(ddof=1))
+    half = float(sps.t.ppf(0.5 + level / 2, len(v) - 1)) * sd / math.sqrt(len(v))
+    return Summary(float(v.mean()), sd, int(len(v)), float(v.mean()) - half, float(v.mean()) + half)
 
 
 def fmt_mean_std(mean: float, std: float, n: int | None = None, digits: int = 1) -> str:
@@ -40,6 +74,19 @@ def fmt_mean_std(mean: float, std: float, n: int | None = None, digits: int = 1)
         return "n/a"
     s = f"{mean:.{digits}f}" + (f" ± {std:.{digits}f}" if math.isfinite(std) else "")
     return s + (f" (n={n})" if n is not None else "")
+
+
+def fmt_ci(mean: float, low: float, high: float, digits: int = 1) -> str:
+    """'12.3 [10.1, 14.5]': a value and its 95 % interval (the value alone where there is no interval)."""
+    if not math.isfinite(mean):
+        return "n/a"
+    return f"{mean:.{digits}f}" + (f" [{low:.{digits}f}, {high:.{digits}f}]" if math.isfinite(low) else "")
+
+
+def fmt_p(p: float) -> str:
+    if not math.isfinite(p):
+        return "n/a"
+    return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
 
 
 def hedges_g(a: Sequence[float], b: Sequence[float]) -> float:
@@ -54,74 +101,177 @@ def hedges_g(a: Sequence[float], b: Sequence[float]) -> float:
     return float((a.mean() - b.mean()) / sp * (1 - 3 / (4 * (na + nb) - 9)))
 
 
+def welch_df(a: np.ndarray, b: np.ndarray) -> float:
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if va + vb == 0:
+        return float("nan")
+    return (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+
+
+def welch_interval(a: Sequence[float], b: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """mean(a) - mean(b) and its Welch t interval."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    d = float(a.mean() - b.mean())
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    df = welch_df(a, b)
+    if not math.isfinite(df) or se == 0:
+        return d, float("nan"), float("nan")
+    half = float(sps.t.ppf(0.5 + level / 2, df)) * se
+    return d, d - half, d + half
+
+
+def permutation_test(a: Sequence[float], b: Sequence[float], seed: int = 0) -> tuple[float, int, bool]:
+    """One-sided p-value that mean(a) - mean(b) is as large as observed when the group labels carry no
+    information: the share of all splits of the pooled values (exact; sampled, seeded, beyond EXACT_MAX_SPLITS)
+    whose difference is at least the observed one. Returns (p, splits, exact)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    pooled, na = np.concatenate([a, b]), len(a)
+    observed = a.mean() - b.mean()
+    total, n = pooled.sum(), len(pooled)
+    splits = math.comb(n, na)
+    tol = 1e-12 * max(1.0, abs(observed))
+    if splits <= EXACT_MAX_SPLITS:
+        sums = np.fromiter((pooled[list(c)].sum() for c in itertools.combinations(range(n), na)), np.float64, splits)
+        exact = True
+    else:
+        rng = np.random.default_rng(seed)
+        idx = np.array([rng.permutation(n)[:na] for _ in range(EXACT_MAX_SPLITS)])
+        sums, splits, exact = pooled[idx].sum(1), EXACT_MAX_SPLITS, False
+    diffs = sums / na - (total - sums) / (n - na)
+    return float(np.mean(diffs >= observed - tol)), splits, exact
+
+
+def min_detectable_effect(sd_a: float, n_a: int, sd_b: float, n_b: int, alpha: float = ALPHA,
+                          power: float = POWER) -> float:
+    """The smallest true difference in means a one-sided Welch test at `alpha` detects with probability `power`,
+    for groups of these sizes and spreads (normal approximation with Welch's degrees of freedom)."""
+    if n_a < 2 or n_b < 2 or not (math.isfinite(sd_a) and math.isfinite(sd_b)):
+        return float("nan")
+    va, vb = sd_a**2 / n_a, sd_b**2 / n_b
+    if va + vb == 0:
+        return 0.0
+    df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
+    return float((sps.t.ppf(1 - alpha, df) + sps.t.ppf(power, df)) * math.sqrt(va + vb))
+
+
 @dataclass(frozen=True)
 class Comparison:
-    claim: str  # e.g. "conv beats dense"
-    better: str  # the group the claim says is better (lower FID)
+    claim: str  # completes "the data support the claim that ..."
+    better: str  # the group the claim says is better (lower value)
     worse: str
     better_summary: Summary
     worse_summary: Summary
-    test: str
-    statistic: float
-    p_value: float  # one-sided, in the claim's direction
-    p_value_opposite: float  # one-sided, in the opposite direction (what decides "contradicted")
+    test: str  # the tests that decided, in words
+    statistic: float  # Welch's t (worse - better)
+    p_value: float  # deciding p in the claim's direction (the largest of the tests'), Holm-adjusted in a family
+    p_value_opposite: float  # the same in the opposite direction
     effect_size: float  # Hedges' g of (worse - better): positive when the claim's direction holds
     alpha: float
-    verdict: str  # "supported" | "contradicted" | "inconclusive"
+    verdict: str  # "supported" | "contradicted" | "inconclusive" | "not testable"
+    welch_p: float = float("nan")  # one-sided, claim direction, unadjusted
+    welch_p_opposite: float = float("nan")
+    permutation_p: float = float("nan")  # exact permutation test, claim direction, unadjusted (nan when n > 5)
+    permutation_p_opposite: float = float("nan")
+    permutation_splits: int = 0
+    difference: float = float("nan")  # mean(worse) - mean(better): positive when the claim's direction holds
+    difference_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % Welch interval
+    min_detectable: float = float("nan")  # smallest difference detectable at alpha with 80 % power
+    unit: str = "runs"  # what the values are: "runs", "cell means"
+    metric: str = "FID"
+    failed: int = 0  # runs that failed and were left out
+    total: int = 0  # runs there were
+    adjusted_in: int = 1  # the size of the family p_value is adjusted in (1: unadjusted)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["better_summary"], d["worse_summary"] = asdict(self.better_summary), asdict(self.worse_summary)
+        d["difference_ci"] = list(self.difference_ci)
         return d
 
+    @property
+    def short(self) -> str:
+        return SHORT[self.verdict]
+
+    def numbers(self) -> str:
+        """The means with intervals, the difference with its interval, the tests: one clause, no verdict."""
+        b, w = self.better_summary, self.worse_summary
+        if self.verdict == "not testable":
+            return f"{self.metric} {self.better} n={b.n}, {self.worse} n={w.n}"
+        lo, hi = self.difference_ci
+        parts = [f"{self.metric} {self.better} {b.ci()} vs {self.worse} {w.ci()} (mean [95 % CI], n={b.n} and {w.n} {self.unit})",
+                 f"difference {fmt_ci(self.difference, lo, hi)}"]
+        tests = f"Welch one-sided p = {fmt_p(self.welch_p)}"
+        if self.permutation_splits:
+            tests += f", exact permutation p = {fmt_p(self.permutation_p)} ({self.permutation_splits} splits)"
+        if self.adjusted_in > 1:
+            tests += f"; Holm-adjusted over {self.adjusted_in} claims: p = {fmt_p(self.p_value)}"
+        parts.append(tests)
+        parts.append(f"Hedges' g = {self.effect_size:.2f}")
+        return "; ".join(parts)
+
     def sentence(self) -> str:
-        """One plain sentence for the book: what the data say about the claim, with the numbers."""
-        what = {"supported": "The data **support** the claim",
-                "contradicted": "The data **contradict** the claim",
-                "inconclusive": "The data **do not decide** the claim"}[self.verdict]
-        return (f"{what} that {self.claim}: FID {self.better} {self.better_summary} vs {self.worse} "
-                f"{self.worse_summary}; {self.test}, one-sided p = {fmt_p(self.p_value)}"
-                + (f" (opposite direction: p = {fmt_p(self.p_value_opposite)})" if self.verdict == "contradicted" else "")
-                + ", "
-                f"Hedges' g = {self.effect_size:.2f} (α = {self.alpha}).")
+        """One or two plain sentences for the book: what the data say about the claim, with the numbers."""
+        failed = f" {self.failed} of {self.total} runs failed and are left out." if self.failed else ""
+        if self.verdict == "not testable":
+            return (f"{WORDS[self.verdict]} that {self.claim}: a group has fewer than two valid units "
+                    f"({self.numbers()}).{failed}")
+        s = f"{WORDS[self.verdict]} that {self.claim} (α = {self.alpha}): {self.numbers()}."
+        if self.verdict == "inconclusive" and math.isfinite(self.min_detectable):
+            s += (f" With these {self.unit} the design could have detected a difference of about "
+                  f"{self.min_detectable:.1f} {self.metric} or more (one-sided, 80 % power).")
+        if self.permutation_splits and min_permutation_p(self.better_summary.n, self.worse_summary.n) * self.adjusted_in > self.alpha:
+            s += (f" With {self.better_summary.n} and {self.worse_summary.n} {self.unit} no exact permutation test can "
+                  f"reach p ≤ {self.alpha / self.adjusted_in:.3g}: more units, not more precise ones, would decide it.")
+        return s + failed
 
 
-def fmt_p(p: float) -> str:
-    if not math.isfinite(p):
-        return "n/a"
-    return f"{p:.2g}" if p >= 1e-3 else f"{p:.1e}"
+def min_permutation_p(n_a: int, n_b: int) -> float:
+    return 1 / math.comb(n_a + n_b, n_a) if n_a and n_b else float("nan")
 
 
-def compare(claim: str, better: str, better_fids: Sequence[float], worse: str, worse_fids: Sequence[float],
-            alpha: float = ALPHA) -> Comparison:
-    """Test the claim that group `better` has lower FID than group `worse` (Welch's t-test, one-sided).
+def _decide(p: float, q: float, alpha: float) -> str:
+    if math.isfinite(p) and p <= alpha:
+        return "supported"
+    if math.isfinite(q) and q <= alpha:
+        return "contradicted"
+    return "inconclusive"
 
-    "supported": p < alpha in the claim's direction. "contradicted": p < alpha in the opposite direction.
-    Otherwise "inconclusive". Runs that diverged (FID None/NaN) are left out of both groups and counted as
-    such by the caller."""
-    a = np.asarray([x for x in better_fids if x is not None and math.isfinite(x)], np.float64)
-    b = np.asarray([x for x in worse_fids if x is not None and math.isfinite(x)], np.float64)
-    if len(a) >= 2 and len(b) >= 2 and (a.std() > 0 or b.std() > 0):
-        res = sps.ttest_ind(b, a, equal_var=False, alternative="greater")
-        p_claim = float(res.pvalue)
-        p_opposite = float(sps.ttest_ind(b, a, equal_var=False, alternative="less").pvalue)
-        stat = float(res.statistic)
+
+def compare(claim: str, better: str, better_values: Sequence[float | None], worse: str,
+            worse_values: Sequence[float | None], alpha: float = ALPHA, *, unit: str = "runs", metric: str = "FID",
+            failed: int = 0, total: int | None = None, exact_up_to: int = 5) -> Comparison:
+    """Test the claim that group `better` has a lower value than group `worse` (one-sided). None/NaN values
+    (diverged runs) are left out; `failed`/`total` count the runs left out for failing, for the sentence."""
+    a, b = _finite(better_values), _finite(worse_values)
+    sa, sb = summarize(a), summarize(b)
+    total = total if total is not None else len(a) + len(b) + failed
+    if len(a) < 2 or len(b) < 2:
+        return Comparison(claim, better, worse, sa, sb, "none", float("nan"), float("nan"), float("nan"), float("nan"),
+                          alpha, "not testable", unit=unit, metric=metric, failed=failed, total=total)
+    if a.std() > 0 or b.std() > 0:
+        w = sps.ttest_ind(b, a, equal_var=False, alternative="greater")
+        welch_p, stat = float(w.pvalue), float(w.statistic)
+        welch_q = float(sps.ttest_ind(b, a, equal_var=False, alternative="less").pvalue)
     else:
-        p_claim = p_opposite = stat = float("nan")
-    if math.isfinite(p_claim) and p_claim < alpha:
-        verdict = "supported"
-    elif math.isfinite(p_opposite) and p_opposite < alpha:
-        verdict = "contradicted"
-    else:
-        verdict = "inconclusive"
-    return Comparison(claim, better, worse, summarize(a), summarize(b), "Welch's t-test", stat, p_claim, p_opposite,
-                      hedges_g(b, a), alpha, verdict)
+        welch_p = welch_q = stat = float("nan")
+    perm_p = perm_q = float("nan")
+    splits = 0
+    if min(len(a), len(b)) <= exact_up_to:
+        perm_p, splits, _ = permutation_test(b, a)
+        perm_q, _, _ = permutation_test(a, b)
+    tests = "Welch's t-test" + (" and the exact permutation test" if splits else "")
+    p = max(welch_p, perm_p) if splits else welch_p
+    q = max(welch_q, perm_q) if splits else welch_q
+    diff, lo, hi = welch_interval(b, a)
+    mde = min_detectable_effect(sa.std, sa.n, sb.std, sb.n, alpha)
+    return Comparison(claim, better, worse, sa, sb, tests, stat, p, q, hedges_g(b, a), alpha, _decide(p, q, alpha),
+                      welch_p, welch_q, perm_p, perm_q, splits, diff, (lo, hi), mde, unit, metric, failed, total)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
-    """Holm-Bonferroni adjusted p-values, for a family of comparisons (e.g. none vs each augmentation)."""
-    p = np.asarray(p_values, np.float64)
-    order = np.argsort(p)
+    """Holm-Bonferroni adjusted p-values, for a family of comparisons (non-finite p-values count as 1)."""
+    p = np.asarray([x if math.isfinite(x) else 1.0 for x in p_values], np.float64)
+    order = np.argsort(p, kind="stable")
     m = len(p)
     adj = np.empty(m)
     running = 0.0
@@ -129,3 +279,18 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p[i]))
         adj[i] = running
     return adj.tolist()
+
+
+def holm_family(comparisons: Sequence[Comparison]) -> list[Comparison]:
+    """The comparisons as one family: each claim's deciding p-values (either direction) Holm-adjusted over the
+    family, and its verdict decided again on them. Untestable claims stay so and take no share of the family."""
+    testable = [i for i, c in enumerate(comparisons) if c.verdict != "not testable"]
+    m = len(testable)
+    adj_p = holm([comparisons[i].p_value for i in testable])
+    adj_q = holm([comparisons[i].p_value_opposite for i in testable])
+    out = list(comparisons)
+    for k, i in enumerate(testable):
+        c = comparisons[i]
+        out[i] = replace(c, p_value=adj_p[k], p_value_opposite=adj_q[k], adjusted_in=m,
+                         verdict=_decide(adj_p[k], adj_q[k], c.alpha))
+    return out

@@ -15,6 +15,7 @@ on logits in fp32), channels_last, fused Adam, and optionally torch.compile. On 
 from __future__ import annotations
 
 import contextlib
+import copy
 import inspect
 import math
 import random
@@ -31,7 +32,7 @@ from tqdm.auto import tqdm
 from gan import losses, models
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchOrder, ImageSet, augment, load_dataset, to_float, to_uint8
-from gan.runs import atomic_torch_save
+from gan.provenance import atomic_torch_save
 
 LOG_COLUMNS = ["step", "loss_d", "loss_g", "acc_real", "acc_fake", "d_real", "d_fake"]
 WARMUP_STEPS = 5  # excluded from time per step (allocator warm-up, lazy init, compilation)
@@ -41,6 +42,7 @@ WARMUP_STEPS = 5  # excluded from time per step (allocator warm-up, lazy init, c
 class TrainResult:
     G: nn.Module
     D: nn.Module
+    G_ema: nn.Module | None  # the moving average of G's weights, when cfg.ema > 0
     config: TrainConfig
     data_name: str
     steps: int  # generator steps completed
@@ -50,6 +52,11 @@ class TrainResult:
     time_per_step_ms: float
     device: str
     log: list[dict[str, float]] = field(default_factory=list)
+
+    @property
+    def sampler(self) -> nn.Module:
+        """The generator that makes samples and FIDs: the weight average when there is one."""
+        return self.G_ema if self.G_ema is not None else self.G
 
 
 @dataclass
@@ -77,7 +84,10 @@ def seed_everything(seed: int) -> None:
 
 
 def _rng_state() -> dict[str, Any]:
-    s: dict[str, Any] = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """Every RNG's state as tensors and plain data, so a checkpoint loads with weights_only=True."""
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    s: dict[str, Any] = {"torch": torch.get_rng_state(), "python": random.getstate(),
+                         "numpy": [name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(gauss)]}
     if torch.cuda.is_available():
         s["cuda"] = torch.cuda.get_rng_state_all()
     return s
@@ -85,7 +95,8 @@ def _rng_state() -> dict[str, Any]:
 
 def _set_rng_state(s: dict[str, Any]) -> None:
     torch.set_rng_state(s["torch"])
-    np.random.set_state(s["numpy"])
+    name, keys, pos, has_gauss, gauss = s["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
     random.setstate(s["python"])
     if "cuda" in s and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(s["cuda"])
@@ -111,10 +122,12 @@ def build_models(cfg: TrainConfig, data: ImageSet) -> tuple[nn.Module, nn.Module
     return G, D
 
 
-def train(cfg: TrainConfig | dict, data: ImageSet | None = None, run_dir: str | Path | None = None,
+def train(cfg: TrainConfig, data: ImageSet | None = None, run_dir: str | Path | None = None,
           progress: bool = True) -> TrainResult:
-    """Train one GAN. With `run_dir`, checkpoint there and resume from an existing checkpoint."""
-    cfg = cfg if isinstance(cfg, TrainConfig) else TrainConfig.from_dict(cfg)
+    """Train one GAN (a config parsed by `gan.checks.parse_train`). With `run_dir`, checkpoint there and resume
+    from an existing checkpoint."""
+    if not isinstance(cfg, TrainConfig):
+        raise TypeError(f"train takes a parsed TrainConfig, got {type(cfg).__name__}: use gan.checks.parse_train")
     setup = resolve_device(cfg)
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
@@ -129,6 +142,7 @@ def train(cfg: TrainConfig | dict, data: ImageSet | None = None, run_dir: str | 
     if setup.channels_last:
         G.to(memory_format=torch.channels_last)
         D.to(memory_format=torch.channels_last)
+    G_ema = copy.deepcopy(G).eval().requires_grad_(False) if cfg.ema else None
     fused = setup.device.type == "cuda"
     if fused:
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels (as pytorch/examples)
@@ -145,6 +159,8 @@ def train(cfg: TrainConfig | dict, data: ImageSet | None = None, run_dir: str | 
     if ckpt_path is not None and ckpt_path.exists():
         ck = load_checkpoint(ckpt_path, cfg)
         G.load_state_dict(ck["G"])
+        if G_ema is not None:
+            G_ema.load_state_dict(ck["G_ema"])
         D.load_state_dict(ck["D"])
         opt_g.load_state_dict(ck["opt_g"])
         opt_d.load_state_dict(ck["opt_d"])
@@ -209,6 +225,8 @@ def train(cfg: TrainConfig | dict, data: ImageSet | None = None, run_dir: str | 
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()
+        if G_ema is not None:
+            _ema_update(G_ema, G, cfg.ema)
         acc_r, acc_f = losses.accuracy(out_real.detach(), out_fake.detach())
         pending.append(torch.stack([loss_d.detach().float(), loss_g.detach().float(), acc_r, acc_f,
                                     torch.sigmoid(out_real.detach().float()).mean(), torch.sigmoid(out_fake.detach().float()).mean()]))
@@ -231,23 +249,33 @@ def train(cfg: TrainConfig | dict, data: ImageSet | None = None, run_dir: str | 
             if ckpt_path is not None and (step % cfg.checkpoint_every == 0 or step == cfg.steps or diverged_at):
                 atomic_torch_save({
                     "config": cfg.to_dict(), "step": step, "log": log, "diverged_at": diverged_at,
-                    "G": G.state_dict(), "D": D.state_dict(), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+                    "G": G.state_dict(), "D": D.state_dict(), **({"G_ema": G_ema.state_dict()} if G_ema is not None else {}), "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                     "rng": _rng_state(), "train_seconds": train_seconds, "timed_steps": timed_steps,
                 }, ckpt_path)
                 t0 = time.perf_counter()  # checkpoint I/O is not training time
     bar.close()
-    return TrainResult(G=G, D=D, config=cfg, data_name=data.name, steps=step, diverged=diverged_at is not None,
+    return TrainResult(G=G, D=D, G_ema=G_ema, config=cfg, data_name=data.name, steps=step, diverged=diverged_at is not None,
                        diverged_at=diverged_at, resumed_from=resumed_from,
                        time_per_step_ms=1000.0 * train_seconds / timed_steps if timed_steps else float("nan"),
                        device=_device_name(setup.device), log=log)
 
 
+@torch.no_grad()
+def _ema_update(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
+    """G_ema <- decay * G_ema + (1 - decay) * G for the weights; batch-norm statistics are copied."""
+    torch._foreach_lerp_(list(G_ema.parameters()), list(G.parameters()), 1.0 - decay)
+    for be, b in zip(G_ema.buffers(), G.buffers()):
+        be.copy_(b)
+
+
 def load_checkpoint(path: Path, cfg: TrainConfig) -> dict[str, Any]:
-    """Load a checkpoint, refusing one that is unreadable or that another config made."""
+    """Load a checkpoint, refusing one that is unreadable or that another config made. It holds tensors and plain
+    data only (weights_only=True): a run folder on a shared file system must not be able to run code."""
     try:
-        ck = torch.load(path, map_location="cpu", weights_only=False)
+        ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
-        raise RuntimeError(f"checkpoint {path} is unreadable ({type(e).__name__}: {e}); delete it to start afresh") from None
+        why = (str(e).splitlines() or [""])[0][:200]
+        raise RuntimeError(f"checkpoint {path} is unreadable ({type(e).__name__}: {why}); delete it to start afresh") from None
     same = {k: v for k, v in ck["config"].items() if k not in ("steps", "checkpoint_every", "log_every", "threads")}
     mine = cfg.to_dict()
     diff = [k for k in same if same[k] != mine.get(k)]

@@ -1,6 +1,6 @@
-# The book: stage the chosen scale's results into book/_generated/ (book/stage.py copies, never computes) and
-# build the Jupyter Book with Sphinx warnings as errors. Runs whenever an experiment's outputs, a book source, or
-# the scale changed.
+# The book: stage the chosen scale's results into book/_generated/ (rules/scripts/stage_book.py copies and writes
+# the banner, never computes) and build the Jupyter Book with Sphinx warnings as errors. Runs whenever an
+# experiment's outputs, a book source, the staging script or the scale changed.
 
 BOOK_SOURCES = sorted(
     str(p) for p in Path("book").rglob("*")
@@ -12,6 +12,7 @@ rule book:
     input:
         results=[p for e in EXPERIMENTS for p in experiment_outputs(e).values()],
         sources=BOOK_SOURCES,
+        stage="rules/scripts/stage_book.py",
     output:
         "book/_build/html/index.html",
     log:
@@ -25,5 +26,5 @@ rule book:
         scale=SCALE,
         info=lambda wc: shlex.quote(json.dumps(config["scales"][SCALE])),
     shell:
-        "python book/stage.py --results {R} --scale {params.scale} --out book/_generated --scale-info {params.info}"
+        "python rules/scripts/stage_book.py --results {R} --scale {params.scale} --out book/_generated --scale-info {params.info}"
         " > {log} 2>&1 && jupyter-book build book -W -n --keep-going >> {log} 2>&1"

@@ -1,5 +1,6 @@
-# Shared helpers for every rule: the config (validated once, up front), the scale, result paths, the papermill
-# command, job resources, and the registry of training runs. Included first by the Snakefile.
+# Shared by every rule: the config (validated once, up front, against config/schema.yaml and the registry of
+# experiments in gan.experiments), the scale, result paths, the papermill command, job resources, and the training
+# runs every experiment defines. Included first by the Snakefile.
 
 import json
 import shlex
@@ -10,25 +11,26 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from gan import experiments as registry
+from gan.config import ConfigError
+
 validate(config, "../config/schema.yaml")
 
-SCALES = ["smoke", "mnist5k", "full"]
-EXPERIMENTS = list(config["experiments"])
-# Every experiment writes these four files into results/<scale>/<experiment>/; the book includes them.
-FINAL_FILES = {"report": "report.md", "provenance": "provenance.md", "manifest": "manifest.json"}
-
-
-def deep_merge(base, over):
-    out = dict(base)
-    for k, v in (over or {}).items():
-        out[k] = deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
-    return out
+SCALES = list(registry.SCALES)
+EXPERIMENTS = list(registry.REGISTRY)
+CLAIMS = registry.claims()
+# Every experiment writes these files into results/<scale>/<experiment>/; the book includes them.
+FINAL_FILES = {"report": "report.md", "manifest": "manifest.json"}
 
 
 def experiment_outputs(name, scale=None):
-    """The declared outputs of an experiment's aggregate rule (and the book's inputs)."""
+    """The declared outputs of an experiment's job (and the book's inputs): its report (with its provenance), its
+    manifest, its executed notebook, and its verdict if it tests a claim of the thesis."""
     d = f"results/{scale or SCALE}/{name}"
-    return {**{k: f"{d}/{v}" for k, v in FINAL_FILES.items()}, "notebook": f"{d}/{name}.ipynb"}
+    out = {**{k: f"{d}/{v}" for k, v in FINAL_FILES.items()}, "notebook": f"{d}/{name}.ipynb"}
+    if name in CLAIMS:
+        out["verdict"] = f"{d}/verdict.md"
+    return out
 
 
 def complete(scale):
@@ -48,11 +50,16 @@ R = f"results/{SCALE}"
 # a scale (`--config scale=mnist5k`) loads the whole DAG, with Snakemake's usual rules for what is out of date.
 BOOK_ONLY = config["scale"] == "auto" and SCALE != "smoke"
 
+try:  # every experiment's parameters at this scale, typed and checked: a bad value fails `snakemake -n` here
+    PARAMS = registry.parse_all(config["experiments"], SCALE)
+except ConfigError as e:
+    raise WorkflowError(f"config/config.yaml (scale {SCALE}): {e}") from None
+
 
 def params_of(name):
-    """An experiment's parameters at the current scale: `common` with the scale's block merged over it."""
-    block = config["experiments"][name]
-    return deep_merge(block["common"], block.get(SCALE, {}))
+    """An experiment's parameters at this scale as the config writes them (`common` with the scale's block merged
+    over it): what its notebook receives and its manifest records."""
+    return registry.block_params(config["experiments"][name], SCALE)
 
 
 def fid_network():
@@ -94,29 +101,30 @@ def papermill(notebook, out_notebook, rule, **params):
 
 # --- training runs ----------------------------------------------------------------------------------------------------
 
-# (experiment, run id) -> everything the training notebook needs; filled by the rules files, validated here.
-RUNS = {}
+
+def register_runs():
+    """(experiment, run id) -> the run's spec, its train config checked in full (types, ranges, data set, model
+    kwargs built on the meta device) now, so a bad value fails at `snakemake -n`, before any job starts."""
+    from gan.checks import parse_train
+
+    runs = {}
+    for name, p in PARAMS.items():
+        for run_id, spec in registry.get(name).run_specs(p).items():
+            try:
+                train = parse_train(spec.train).to_dict()
+            except ConfigError as e:
+                raise WorkflowError(f"config/config.yaml: experiments.{name} (run {run_id}, scale {SCALE}): {e}") from None
+            runs[(name, run_id)] = {"train": train, "fid_samples": spec.fid_samples, "cell": spec.cell,
+                                    "fid_reference": spec.fid_reference}
+    return runs
 
 
-def register_runs(experiment, runs):
-    """Register an experiment's training runs: {run_id: {"train": TrainConfig dict, "fid_samples": int,
-    "cell": {labels for the aggregate}, optional "fid_reference": data config}}. Every train config is
-    checked by gan.config now, so a bad value fails at `snakemake -n`, before any job starts."""
-    from gan.config import ConfigError, TrainConfig
-
-    for run_id, spec in runs.items():
-        try:
-            spec["train"] = TrainConfig.from_dict(spec["train"]).to_dict()
-        except ConfigError as e:
-            raise WorkflowError(f"config/config.yaml: experiments.{experiment} (run {run_id}, scale {SCALE}): {e}") from None
-        RUNS[(experiment, run_id)] = spec
-    return [f"{R}/{experiment}/runs/{r}/metrics.json" for r in runs]
+RUNS = {} if BOOK_ONLY else register_runs()
 
 
-def train_spec(experiment, params, run_id, seed, **train_updates):
-    """A run's train config: the experiment's `train` block, the model, the seed, and the cell's own `overrides`."""
-    t = deep_merge(params["train"], {"seed": seed, **train_updates})
-    return deep_merge(t, params.get("overrides", {}).get(run_id, {}))
+def run_outputs(name):
+    """The metrics files of an experiment's training runs (the inputs of its aggregate)."""
+    return [f"{R}/{e}/runs/{r}/metrics.json" for (e, r) in RUNS if e == name]
 
 
 # Rule params are functions of the wildcards only: Snakemake leaves params that take input, output or threads out
@@ -130,43 +138,55 @@ def run_command(wildcards):
     return papermill(
         "analysis/train.ipynb", f"{out_dir}/run.ipynb", "train_run",
         experiment=wildcards.experiment, run_id=wildcards.run_id, scale=SCALE,
-        out_dir=out_dir, train_config=train, cell=spec.get("cell", {}),
-        fid_network=fid_network(), fid_samples=spec["fid_samples"], fid_reference=spec.get("fid_reference"),
+        out_dir=out_dir, train_config=train, cell=spec["cell"],
+        fid_network=fid_network(), fid_samples=spec["fid_samples"], fid_reference=spec["fid_reference"],
         inception_weights=config["fid"].get("inception_weights"),
     )
 
 
-def anchors():
-    return config["anchors"]
+def experiment_command(wildcards):
+    """Run analysis/<name>.ipynb: its parameters at this scale, the published anchors, its output folder, and
+    what the registry says it needs: its run ids, and the feature network for notebooks that score FIDs."""
+    name = wildcards.experiment
+    e = registry.get(name)
+    extra = {}
+    if e.runs is not None:
+        extra["run_ids"] = [r for (x, r) in RUNS if x == name]
+    if e.fid:
+        extra.update(fid_network=fid_network(), inception_weights=config["fid"].get("inception_weights"))
+    return papermill(f"analysis/{name}.ipynb", experiment_outputs(name)["notebook"], "experiment", scale=SCALE,
+                     out_dir=f"{R}/{name}", params=params_of(name), anchors=config["anchors"], **extra)
 
 
-def experiment_command(name, **extra):
-    """Run analysis/<name>.ipynb for an experiment: its parameters at this scale, the published anchors, and its
-    output folder results/<scale>/<name>; `extra` adds notebook parameters (e.g. the run ids to aggregate)."""
-    return papermill(f"analysis/{name}.ipynb", experiment_outputs(name)["notebook"], name, scale=SCALE,
-                     out_dir=f"{R}/{name}", params=params_of(name), anchors=anchors(), **extra)
-
-
-def run_ids(run_outputs):
-    """The run ids of the metrics paths that register_runs returned."""
-    return [Path(p).parent.name for p in run_outputs]
+def experiment_inputs(wildcards):
+    """An experiment job's inputs: its notebook, its training runs' metrics, and the manifests of the experiments
+    whose results it reads (the registry's `needs`)."""
+    name = wildcards.experiment
+    e = registry.get(name)
+    inputs = {"notebook": f"analysis/{name}.ipynb"}
+    runs = run_outputs(name)
+    if runs:
+        inputs["runs"] = runs
+    needs = [experiment_outputs(n)["manifest"] for n in e.needs(PARAMS[name])]
+    if needs:
+        inputs["needs"] = needs
+    return inputs
 
 
 def check_data_of_jobs_to_run():
     """Before any job starts (real runs only): every data set a training job will read must be there, else stop
     with a message that says how to get it, instead of failing jobs one by one on the cluster."""
-    from gan.data import DataUnavailable, check_available
+    from gan.config import DataConfig, parse
+    from gan.data.catalog import missing_files
 
     problems = {}
     for job in workflow.dag.needrun_jobs():
         if job.rule.name == "train_run":
             spec = RUNS[(job.wildcards.experiment, job.wildcards.run_id)]
             for data in (spec["train"]["data"], spec.get("fid_reference")):
-                try:
-                    if data is not None:
-                        check_available(data)
-                except DataUnavailable as e:
-                    problems.setdefault(str(e), []).append(f"{job.wildcards.experiment}/{job.wildcards.run_id}")
+                problem = data is not None and missing_files(parse(DataConfig, data, "data."))
+                if problem:
+                    problems.setdefault(problem, []).append(f"{job.wildcards.experiment}/{job.wildcards.run_id}")
     if problems:
         msg = "\n".join(f"- {p} (needed by {len(jobs)} run(s), e.g. {jobs[0]})" for p, jobs in problems.items())
         raise WorkflowError(f"Missing data; no job was started:\n{msg}")

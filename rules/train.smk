@@ -1,6 +1,6 @@
 # The one training rule: every GAN run of every experiment (a grid cell, a seed, a zoo model) is a job of
-# `train_run`, which runs analysis/train.ipynb once. Experiments register their runs (rules/common.smk:
-# register_runs); their aggregate rules collect the runs' metrics.
+# `train_run`, which runs analysis/train.ipynb once. Which runs exist, and with what config, is each experiment's
+# `runs` in gan.experiments (registered in rules/common.smk); the experiment's own job then collects them.
 
 
 rule train_run:

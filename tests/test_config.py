@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from gan.checks import parse_train
 from gan import losses
 from gan.config import ConfigError, DataConfig, TrainConfig
 from gan.train import train
@@ -66,7 +67,7 @@ def _ids(case):
 @pytest.mark.parametrize("bad,words", BAD_CONFIGS, ids=[_ids(c) for c in BAD_CONFIGS])
 def test_bad_config_names_the_field(bad, words):
     with pytest.raises(ConfigError) as e:
-        TrainConfig.from_dict(bad)
+        parse_train(bad)
     for w in words:
         assert w in str(e.value), f"{w!r} not in {str(e.value)!r}"
 
@@ -96,7 +97,7 @@ def test_bad_config_fails_before_training_and_writes_nothing(bad, words, tmp_pat
     if "model" in bad and "model_kwargs" not in bad:
         cfg["model_kwargs"] = {}
     with pytest.raises(ConfigError) as e:
-        train(cfg, run_dir=run_dir, progress=False)
+        train(parse_train(cfg), run_dir=run_dir, progress=False)
     assert words[0] in str(e.value)
     assert not run_dir.exists() or not any(run_dir.iterdir())
     assert not list(tmp_path.rglob("*.pt"))
@@ -105,7 +106,7 @@ def test_bad_config_fails_before_training_and_writes_nothing(bad, words, tmp_pat
 def test_batch_larger_than_data_fails_before_training(tmp_path, tiny_cfg, no_training):
     run_dir = tmp_path / "run"
     with pytest.raises(ConfigError, match=r"batch_size: 32 is larger than .*digits.* \(16 images\)"):
-        train(tiny_cfg(batch_size=32, data={"limit": 16}), run_dir=run_dir, progress=False)
+        train(parse_train(tiny_cfg(batch_size=32, data={"limit": 16})), run_dir=run_dir, progress=False)
     assert not run_dir.exists()
 
 
@@ -113,11 +114,11 @@ def test_model_data_shape_mismatch_fails_before_training(tmp_path, tiny_cfg, no_
     run_dir = tmp_path / "run"
     cfg = tiny_cfg(model="afhq_dcgan", model_kwargs={"width": 4})
     with pytest.raises(ConfigError, match=r"makes images of shape \(3, 64, 64\).*has \(1, 28, 28\).*data.image_size"):
-        train(cfg, run_dir=run_dir, progress=False)
+        train(parse_train(cfg), run_dir=run_dir, progress=False)
     assert not run_dir.exists()
     # three channels but 28x28: still the wrong shape
     with pytest.raises(ConfigError, match=r"\(3, 28, 28\)"):
-        train(tiny_cfg(data={"channels": 3}), run_dir=run_dir, progress=False)
+        train(parse_train(tiny_cfg(data={"channels": 3})), run_dir=run_dir, progress=False)
     assert not run_dir.exists()
 
 
@@ -126,14 +127,14 @@ def test_missing_data_fails_before_training(tmp_path, tiny_cfg, no_training):
 
     run_dir = tmp_path / "run"
     with pytest.raises(DataUnavailable, match="does not exist"):
-        train(tiny_cfg(data={"name": "folder", "root": str(tmp_path / "nowhere"), "limit": None}), run_dir=run_dir,
+        train(parse_train(tiny_cfg(data={"name": "folder", "root": str(tmp_path / "nowhere"), "limit": None})), run_dir=run_dir,
               progress=False)
     assert not run_dir.exists()
 
 
 def test_bf16_on_cpu_is_refused_before_training(tmp_path, tiny_cfg, no_training):
     with pytest.raises(ConfigError, match="precision"):
-        train(tiny_cfg(precision="bf16"), run_dir=tmp_path / "run", progress=False)
+        train(parse_train(tiny_cfg(precision="bf16")), run_dir=tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()
 
 

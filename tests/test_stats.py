@@ -1,7 +1,8 @@
-"""Statistics behind the book's verdicts, against hand computations and scipy itself."""
+"""Statistics behind the book's verdicts, against hand computations, scipy itself and simulation."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 
@@ -9,88 +10,119 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from gan.stats import Summary, compare, fmt_mean_std, fmt_p, hedges_g, holm, summarize
+from gan.stats import (Summary, compare, fmt_ci, fmt_mean_std, fmt_p, hedges_g, holm, holm_family, min_detectable_effect,
+                       min_permutation_p, permutation_test, summarize, welch_interval)
 
 
-def test_summarize():
+def test_summarize_with_a_t_interval():
     s = summarize([1.0, 2.0, 3.0, None, float("nan"), float("inf")])  # diverged runs (None/NaN) are left out
     assert (s.mean, s.std, s.n) == (2.0, 1.0, 3)
+    half = sps.t.ppf(0.975, 2) * 1.0 / math.sqrt(3)
+    assert (s.ci_low, s.ci_high) == pytest.approx((2 - half, 2 + half))
+    lo, hi = sps.t.interval(0.95, 2, loc=2.0, scale=sps.sem([1.0, 2.0, 3.0]))
+    assert (s.ci_low, s.ci_high) == pytest.approx((lo, hi))
     one = summarize([4.0])
-    assert one.mean == 4.0 and math.isnan(one.std) and one.n == 1
-    none = summarize([])
-    assert none.n == 0 and math.isnan(none.mean)
-    assert str(s) == "2.0 ± 1.0 (n=3)"
-    assert str(one) == "4.0 (n=1)"
-    assert fmt_mean_std(float("nan"), 1.0) == "n/a"
-    assert fmt_mean_std(12.345, 0.5, digits=2) == "12.35 ± 0.50"
+    assert one.mean == 4.0 and math.isnan(one.std) and one.n == 1 and math.isnan(one.ci_low)
+    assert summarize([]).n == 0
+    assert str(s) == "2.0 ± 1.0 (n=3)" and s.ci() == "2.0 [-0.5, 4.5]"
+    assert fmt_mean_std(float("nan"), 1.0) == "n/a" and fmt_mean_std(12.345, 0.5, digits=2) == "12.35 ± 0.50"
+    assert fmt_ci(3.0, float("nan"), float("nan")) == "3.0"
 
 
 def test_hedges_g_by_hand():
     # pooled sd of [1,2,3] and [4,5,6] is 1; d = -3; small-sample factor J = 1 - 3/(4*6 - 9) = 0.8
     assert hedges_g([1, 2, 3], [4, 5, 6]) == pytest.approx(-2.4, rel=1e-12)
-    a, b = [10.0, 12.0, 11.0, 15.0], [20.0, 18.0, 25.0]
-    sp = math.sqrt((3 * np.var(a, ddof=1) + 2 * np.var(b, ddof=1)) / 5)
-    assert hedges_g(b, a) == pytest.approx((np.mean(b) - np.mean(a)) / sp * (1 - 3 / (4 * 7 - 9)), rel=1e-12)
-    assert math.isnan(hedges_g([1.0], [2.0, 3.0]))
-    assert math.isnan(hedges_g([1.0, 1.0], [2.0, 2.0]))
+    assert math.isnan(hedges_g([1.0], [2.0, 3.0])) and math.isnan(hedges_g([1.0, 1.0], [2.0, 2.0]))
 
 
-def _welch(worse, better, alternative):
-    return sps.ttest_ind(worse, better, equal_var=False, alternative=alternative)
+def test_welch_interval_matches_scipy():
+    a, b = [20.0, 21.0, 19.0, 22.0, 25.0], [10.0, 11.0, 12.0, 10.5]
+    d, lo, hi = welch_interval(a, b)
+    ref = sps.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert d == pytest.approx(np.mean(a) - np.mean(b)) and (lo, hi) == pytest.approx((ref.low, ref.high), rel=1e-10)
 
 
-def test_compare_supported():
-    better, worse = [10.0, 11.0, 12.0, 10.5], [20.0, 21.0, 19.0, 22.0, None]
+def test_permutation_test_is_exact():
+    a, b = [3.0, 5.0, 4.0], [1.0, 2.0, 2.5]
+    p, splits, exact = permutation_test(a, b)
+    assert exact and splits == 20
+    # by hand: the observed split is the most extreme of the 20 (the three largest values together)
+    assert p == pytest.approx(1 / 20)
+    ref = sps.permutation_test((a, b), lambda x, y: np.mean(x) - np.mean(y), permutation_type="independent",
+                               alternative="greater", n_resamples=10**6)
+    assert p == pytest.approx(ref.pvalue)
+    # every split's difference counted, ties included
+    x, y = [1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0]
+    pooled = x + y
+    diffs = [np.mean([pooled[i] for i in c]) - np.mean([pooled[i] for i in range(7) if i not in c])
+             for c in itertools.combinations(range(7), 4)]
+    obs = np.mean(x) - np.mean(y)
+    assert permutation_test(x, y)[0] == pytest.approx(np.mean([d >= obs - 1e-12 for d in diffs]))
+    assert min_permutation_p(3, 3) == 1 / 20 and min_permutation_p(5, 5) == 1 / 252
+
+
+def test_min_detectable_effect_has_its_power():
+    """At a true difference equal to the MDE, a one-sided Welch test at 0.05 rejects about 80 % of the time."""
+    sd, n = 10.0, 8
+    mde = min_detectable_effect(sd, n, sd, n)
+    rng = np.random.default_rng(0)
+    hits = [sps.ttest_ind(rng.normal(mde, sd, n), rng.normal(0, sd, n), equal_var=False, alternative="greater").pvalue < 0.05
+            for _ in range(4000)]
+    assert np.mean(hits) == pytest.approx(0.8, abs=0.03)
+    assert math.isnan(min_detectable_effect(1.0, 1, 1.0, 3))
+
+
+def test_compare_supported_needs_welch_and_the_exact_test():
+    better, worse = [10.0, 11.0, 12.0, 10.5, 11.5], [20.0, 21.0, 19.0, 22.0, 20.5, None]
     c = compare("conv beats dense", "conv", better, "dense", worse)
-    ref = _welch([20.0, 21.0, 19.0, 22.0], better, "greater")
-    assert c.verdict == "supported"
-    assert c.p_value == pytest.approx(ref.pvalue, rel=1e-12)
-    assert c.statistic == pytest.approx(ref.statistic, rel=1e-12)
-    assert c.p_value < 0.05
-    assert c.effect_size > 0 and c.effect_size == pytest.approx(hedges_g([20.0, 21.0, 19.0, 22.0], better))
-    assert c.worse_summary.n == 4  # the diverged run is left out
-    assert "**support**" in c.sentence() and "conv beats dense" in c.sentence()
+    w = sps.ttest_ind([20.0, 21.0, 19.0, 22.0, 20.5], better, equal_var=False, alternative="greater")
+    assert c.welch_p == pytest.approx(w.pvalue, rel=1e-12) and c.statistic == pytest.approx(w.statistic, rel=1e-12)
+    assert c.permutation_splits == 252 and c.permutation_p == pytest.approx(1 / 252)
+    assert c.p_value == max(c.welch_p, c.permutation_p) and c.verdict == "supported"
+    assert c.effect_size == pytest.approx(hedges_g([20.0, 21.0, 19.0, 22.0, 20.5], better))
+    assert c.worse_summary.n == 5 and c.difference == pytest.approx(9.5)
+    s = c.sentence()
+    assert "**support**" in s and "exact permutation p = 0.004 (252 splits)" in s and "difference 9.5 [" in s
     json.dumps(c.to_dict())
 
 
-def test_compare_contradicted():
-    better, worse = [20.0, 21.0, 19.0], [10.0, 11.0, 12.0]  # the claimed-better group is worse
-    c = compare("augmentation helps", "rotation", better, "none", worse)
-    assert c.verdict == "contradicted"
-    assert c.p_value == pytest.approx(_welch(worse, better, "greater").pvalue, rel=1e-12)
-    assert c.p_value_opposite == pytest.approx(_welch(worse, better, "less").pvalue, rel=1e-12)
-    assert c.p_value > 0.95 and c.p_value_opposite < 0.05
-    assert c.effect_size < 0
-    assert "**contradict**" in c.sentence()
+def test_three_seeds_cannot_decide_an_exact_test_and_the_sentence_says_so():
+    c = compare("x beats y", "x", [10.0, 11.0, 12.0], "y", [20.0, 21.0, 22.0])
+    assert c.welch_p < 0.001 and c.permutation_p == pytest.approx(0.05) and c.verdict == "supported"
+    fam = holm_family([c, c])
+    assert fam[0].verdict == "inconclusive" and fam[0].adjusted_in == 2
+    assert "no exact permutation test can reach p ≤ 0.025" in fam[0].sentence()
 
 
-def test_compare_inconclusive():
-    better, worse = [10.0, 14.0, 12.0], [11.0, 15.0, 13.0]
-    c = compare("x beats y", "x", better, "y", worse)
-    ref = _welch(worse, better, "greater")
-    assert c.verdict == "inconclusive"
-    assert c.p_value == pytest.approx(ref.pvalue, rel=1e-12) and 0.05 < c.p_value < 0.95
-    assert "**do not decide**" in c.sentence()
-    # too few finite runs: no test, and no verdict but "inconclusive"
-    few = compare("x beats y", "x", [1.0, float("nan")], "y", [5.0, 6.0, 7.0])
-    assert few.verdict == "inconclusive" and math.isnan(few.p_value)
-    assert "p = n/a" in few.sentence()
+def test_compare_contradicted_and_not_decided_with_its_power():
+    c = compare("augmentation helps", "rotation", [20.0, 21.0, 19.0, 20.5, 21.5, 20.2],
+                "none", [10.0, 11.0, 12.0, 10.4, 11.2, 10.9])
+    assert c.verdict == "contradicted" and c.permutation_splits == 0  # 6 per group: Welch alone
+    assert "**contradict**" in c.sentence() and c.effect_size < 0
+    n = compare("x beats y", "x", [10.0, 14.0, 12.0, 11.0], "y", [11.0, 15.0, 13.0, 12.5])
+    assert n.verdict == "inconclusive" and "**do not decide**" in n.sentence()
+    assert math.isfinite(n.min_detectable) and "could have detected a difference of about" in n.sentence()
 
 
-def test_alpha_is_respected():
-    better, worse = [10.0, 11.0, 12.0], [12.0, 13.0, 14.0]
-    p = _welch(worse, better, "greater").pvalue
-    assert 0.01 < p < 0.05
-    assert compare("c", "a", better, "b", worse, alpha=0.05).verdict == "supported"
-    assert compare("c", "a", better, "b", worse, alpha=0.01).verdict == "inconclusive"
+def test_a_group_without_two_valid_runs_is_not_testable():
+    few = compare("x beats y", "x", [1.0, float("nan")], "y", [5.0, 6.0, 7.0], failed=1, total=5)
+    assert few.verdict == "not testable" and math.isnan(few.p_value)
+    assert "**not testable**" in few.sentence() and "1 of 5 runs failed and are left out" in few.sentence()
+    assert holm_family([few])[0].verdict == "not testable"
 
 
-def test_holm_by_hand():
+def test_holm_by_hand_and_as_a_family():
     # sorted: 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 = 0.04 -> raised to 0.06 (monotone)
     assert holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
-    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
-    assert holm([0.02]) == pytest.approx([0.02])
-    assert holm([]) == []
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0]) and holm([]) == [] and holm([float("nan")]) == [1.0]
+    strong = compare("a", "x", list(range(10, 20)), "y", list(range(30, 40)))
+    weak = compare("b", "x", [10.0, 11.0, 12.5, 11.3, 10.8, 12.1], "y", [11.2, 12.6, 13.1, 11.9, 12.3, 12.9])
+    assert weak.verdict == "supported" and 0.025 < weak.p_value < 0.05
+    fam = holm_family([strong, weak])  # the weak one ranks second: compared with alpha itself
+    assert [c.verdict for c in fam] == ["supported", "supported"] and fam[1].p_value == pytest.approx(weak.p_value)
+    fam = holm_family([strong, weak, weak])  # two weak ones: 2 x p > 0.05
+    assert [c.verdict for c in fam] == ["supported", "inconclusive", "inconclusive"]
+    assert fam[1].p_value == pytest.approx(2 * weak.p_value) and fam[1].adjusted_in == 3
 
 
 def test_fmt_p():

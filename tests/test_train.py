@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from gan.checks import parse_train
 from gan import losses, models
 from gan.train import LOG_COLUMNS, TrainResult, generate, train
 
@@ -23,7 +24,7 @@ def _same_log(a: list[dict], b: list[dict]) -> bool:
 
 
 def _run(cfg: dict, run_dir=None) -> TrainResult:
-    return train(cfg, run_dir=run_dir, progress=False)
+    return train(parse_train(cfg), run_dir=run_dir, progress=False)
 
 
 # --- repeatability ------------------------------------------------------------------------------------------------------

@@ -65,9 +65,15 @@ ALL_EXPERIMENTS = sorted(yaml.safe_load((REPO / "config" / "config.yaml").read_t
 
 
 @pytest.mark.parametrize("scale", ["smoke", "mnist5k", "full"])
-def test_dry_run_lists_every_rule(scale, tmp_path):
-    counts = dry_run(copy_repo(tmp_path), "--forceall", "--config", f"scale={scale}")
-    assert set(ALL_EXPERIMENTS) <= set(counts), f"missing rules at {scale}: {set(ALL_EXPERIMENTS) - set(counts)}"
+def test_dry_run_lists_every_experiment(scale, tmp_path):
+    """One job per experiment (rule `experiment`, or `claim` for a claim of the thesis), its runs, and the book."""
+    from gan.experiments import claims
+
+    p = snakemake(copy_repo(tmp_path), "-n", "--forceall", "--config", f"scale={scale}")
+    counts = job_counts(p.stdout + p.stderr)
+    assert counts["experiment"] + counts["claim"] == len(ALL_EXPERIMENTS) and counts["claim"] == len(claims())
+    jobs = set(re.findall(r"wildcards: experiment=(\w+)\n", p.stdout))
+    assert set(ALL_EXPERIMENTS) <= jobs, f"no job for {set(ALL_EXPERIMENTS) - jobs} at {scale}"
     assert counts["book"] == 1 and counts["all"] == 1
     assert counts["train_run"] >= 2
 
@@ -86,17 +92,40 @@ def test_grid_sizes_follow_the_config(tmp_path):
     assert len(by_exp["dense_conv"]) == 2 * 3
 
 
+def _exp(name: str, block: dict) -> dict:
+    return {"experiments": {name: {"smoke": block}}}
+
+
 BAD_CONFIGS = {
     "unknown scale": ({"scale": "huge"}, r"scale|huge"),
-    "learning rate out of range": ({"experiments": {"depth_grid": {"smoke": {"train": {"lr_g": -1}}}}},
+    "learning rate out of range": (_exp("depth_grid", {"train": {"lr_g": -1}}),
                                    r"experiments\.depth_grid.*lr_g: must be a number in \(0, 1\)"),
-    "typo in a train key": ({"experiments": {"dense_conv": {"smoke": {"train": {"batchsize": 8}}}}},
+    "typo in a train key": (_exp("dense_conv", {"train": {"batchsize": 8}}),
                             r"batchsize: unknown key \(did you mean 'batch_size'\?\)"),
-    "unknown augmentation": ({"experiments": {"augmentation": {"smoke": {"augmentations": ["none", "zoom"]}}}},
-                             r"augment: unknown augmentation 'zoom'"),
-    "depth outside the models": ({"experiments": {"depth_grid": {"smoke": {"g_depths": [3, 12]}}}},
-                                 r"g_depth must be in \[3, 8\], got 12"),
     "unknown top-level key": ({"scael": "smoke"}, r"scael"),
+    "model kwargs that do not build": (_exp("depth_grid", {"model_kwargs": {"width": 2}}), r"width must be in \[4, 1024\], got 2"),
+    # experiment-level values, checked by the registry (gan.experiments) before anything else
+    "no seeds": (_exp("depth_grid", {"seeds": []}), r"experiments\.depth_grid\.seeds: must list at least one seed"),
+    "a seed twice": (_exp("augmentation", {"seeds": [0, 0]}), r"experiments\.augmentation\.seeds: 0 is listed twice"),
+    "depth outside the models": (_exp("depth_grid", {"g_depths": [3, 12]}), r"experiments\.depth_grid\.g_depths: 12 is outside \[3, 8\]"),
+    "unknown augmentation": (_exp("augmentation", {"augmentations": ["none", "zoom"]}),
+                             r"experiments\.augmentation\.augmentations: unknown augmentation 'zoom'"),
+    "no baseline augmentation": (_exp("augmentation", {"augmentations": ["rotation", "flip"]}), r"augmentations: needs 'none'"),
+    "too few FID samples": (_exp("dense_conv", {"fid_samples": 1}), r"experiments\.dense_conv\.fid_samples: must be in \[2, 100000\]"),
+    "typo in an experiment key": (_exp("depth_grid", {"seed": [0]}), r"experiments\.depth_grid\.seed: unknown key \(did you mean 'seeds'\?\)"),
+    "override of a run that does not exist": (_exp("depth_grid", {"overrides": {"g3_d5_s0": {"lr_g": 0.1}}}),
+                                               r"experiments\.depth_grid\.overrides\.g3_d5_s0: no such run"),
+    "floor sample count beyond the data": (_exp("feature_net", {"noise_floor_samples": [3000]}),
+                                           r"experiments\.feature_net\.noise_floor_samples: 6000 images .* more than the 5,000"),
+    "held-out digits beyond the data": (_exp("vae", {"limit": 1500, "holdout": 1500}), r"experiments\.vae\.holdout: .* more than the 1,500"),
+    "a claim about a model that is not in the study": (
+        _exp("cifar_study", {"claims": [{"claim": "x", "better": "dcgan5", "worse": "dcgan1", "seed_says": "y"}]}),
+        r"experiments\.cifar_study\.claims\[0\]\.better: no model 'dcgan5'"),
+    "tail fraction of zero": (_exp("accuracy_vs_quality", {"tail_fraction": 0.0}), r"accuracy_vs_quality\.tail_fraction: must be in \(0, 1\]"),
+    "a density with a negative scale": (_exp("nce", {"noise": {"normal": [0.0, -3.0]}}), r"experiments\.nce\.noise\.normal: scales must be > 0"),
+    "an unknown optimiser": (_exp("saturating", {"optimizers": {"rmsprop": {"lr_g": 0.1, "lr_d": 0.1}}}),
+                             r"experiments\.saturating\.optimizers\.rmsprop: unknown optimiser"),
+    "a toy key typo": (_exp("optimal_d", {"toy": {"stepsd": 3}}), r"experiments\.optimal_d\.toy\.stepsd: unknown key"),
 }
 
 
@@ -133,7 +162,7 @@ def test_smoke_dag_runs_end_to_end_within_budget(smoke_tree):
     assert (tree / "book/_build/html/index.html").is_file()
     for exp in ALL_EXPERIMENTS:
         d = tree / "results/smoke" / exp
-        for f in ("report.md", "provenance.md", "manifest.json", f"{exp}.ipynb"):
+        for f in ("report.md", "manifest.json", f"{exp}.ipynb"):
             assert (d / f).is_file(), f"{exp}: {f} missing"
         man = json.loads((d / "manifest.json").read_text())
         assert man["scale"] == "smoke" and man["git_commit"] and man["versions"]["torch"]
@@ -175,7 +204,7 @@ def test_changing_one_grid_cell_reruns_only_that_cell_its_aggregate_and_the_book
         {"experiments": {"depth_grid": {"smoke": {"overrides": {cell: {"lr_g": 0.0001}}}}}}))
     p = snakemake(tree, "-n", "--config", "scale=smoke", "--configfile", "config/config.yaml", "one_cell.yaml")
     out = p.stdout + p.stderr
-    assert job_counts(out) == {"train_run": 1, "depth_grid": 1, "book": 1, "all": 1}, out[-3000:]
+    assert job_counts(out) == {"train_run": 1, "claim": 1, "book": 1, "all": 1}, out[-3000:]
     assert f"results/smoke/depth_grid/runs/{cell}/metrics.json" in out
 
 
@@ -259,3 +288,103 @@ def test_a_killed_training_job_resumes_from_its_checkpoint(tmp_path):
     log = gzip.decompress((tree / target).with_name("losses.csv.gz").read_bytes()).decode()
     logged = [int(line.split(",")[0]) for line in log.splitlines()[1:]]
     assert logged == list(range(1, steps + 1)), "the resumed log must continue the killed one, step for step"
+
+
+# --- adding an experiment touches four places (docs/DESIGN.md, "Adding an experiment") ----------------------------
+
+TOY_CONFIG = """
+  # a toy experiment added by tests/test_workflow.py
+  toy_seeds:
+    common:
+      seeds: [0, 1]
+      fid_samples: 64
+      train: {model: dense, model_kwargs: {g_depth: 3, d_depth: 3}, steps: 6, batch_size: 16, log_every: 2, checkpoint_every: 3}
+    smoke: {}
+    mnist5k: {}
+    full: {}
+"""
+
+TOY_REGISTRY = '''
+
+@dataclass(frozen=True)
+class ToySeedsParams:
+    seeds: tuple[int, ...]
+    fid_samples: int
+    train: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        check_seeds(self.seeds)
+        check_fid_samples(self.fid_samples)
+        check_train_block(self.train)
+
+
+def toy_seeds_runs(p: ToySeedsParams) -> dict[str, RunSpec]:
+    return {f"s{s}": RunSpec(train_spec(p.train, s, {}, f"s{s}"), p.fid_samples, {"seed": s}) for s in p.seeds}
+
+
+EXPERIMENTS.append(Experiment("toy_seeds", "A toy experiment", "results/toy_seeds", ToySeedsParams, runs=toy_seeds_runs))
+'''
+
+TOY_NOTEBOOK_CELLS = [
+    ("markdown", "# A toy experiment\n\nOne dense GAN per seed; a table of their FIDs."),
+    ("parameters", 'scale = "demo"\nout_dir = ""\nrun_ids = []\nparams = {"seeds": [0], "fid_samples": 32, "train": {"model": "dense", '
+                   '"model_kwargs": {"g_depth": 3, "d_depth": 3}, "steps": 2, "batch_size": 8, "threads": 1}}\nanchors = {}'),
+    ("code", 'from gan import report\nfrom gan.notebook import open_experiment\n\n'
+             'ex = open_experiment("toy_seeds", scale=scale, out_dir=out_dir, params=params, run_ids=run_ids)\n'
+             'rows = [{"seed": int(r.seed), "toy FID": f"{r.fid:.1f}"} for r in ex.runs.itertuples()]\n'
+             'ex.finish("### Toy FID per seed\\n\\n" + report.md_table(rows))'),
+]
+
+TOY_PAGE = """```{include} /_generated/banner.md
+```
+
+# A toy experiment
+
+Prose about the toy experiment, with no number in it.
+
+```{include} /_generated/toy_seeds/report.md
+:relative-images:
+:relative-docs: ./
+```
+"""
+
+
+def add_toy_experiment(tree: Path) -> None:
+    """The four places of docs/DESIGN.md, and nothing else."""
+    import nbformat
+
+    with (tree / "config/config.yaml").open("a") as f:  # 1. config (experiments: is the file's last block)
+        f.write(TOY_CONFIG)
+    with (tree / "gan/experiments/thesis.py").open("a") as f:  # 2. registry
+        f.write(TOY_REGISTRY)
+    nb = nbformat.v4.new_notebook()  # 3. notebook
+    for kind, src in TOY_NOTEBOOK_CELLS:
+        cell = nbformat.v4.new_markdown_cell(src) if kind == "markdown" else nbformat.v4.new_code_cell(src)
+        if kind == "parameters":
+            cell.metadata["tags"] = ["parameters"]
+        nb.cells.append(cell)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tree / "analysis/toy_seeds.ipynb")
+    (tree / "book/results/toy_seeds.md").write_text(TOY_PAGE)  # 4. page
+    toc = (tree / "book/_toc.yml").read_text()
+    (tree / "book/_toc.yml").write_text(toc.replace("      - file: results/afhq\n", "      - file: results/afhq\n      - file: results/toy_seeds\n"))
+
+
+@pytest.mark.slow
+def test_a_new_experiment_needs_only_the_four_places(smoke_tree, tmp_path):
+    """A toy experiment added as docs/DESIGN.md says runs through the smoke DAG into the built book: its two runs,
+    its notebook and the book run, nothing else."""
+    tree, _, _ = smoke_tree
+    toy = tmp_path / "tree"
+    shutil.copytree(tree, toy, symlinks=True)
+    add_toy_experiment(toy)
+    env = {**os.environ, "PYTHONPATH": str(toy)}  # this copy's gan (with the toy entry), not the installed one
+    dry = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--config", "scale=smoke"], cwd=toy,
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert job_counts(dry.stdout + dry.stderr) == {"train_run": 2, "experiment": 1, "book": 1, "all": 1}, dry.stdout[-3000:]
+    p = subprocess.run(["timeout", "-k", "10", "900", sys.executable, "-m", "snakemake", "--cores", "2", "--config", "scale=smoke"],
+                       cwd=toy, capture_output=True, text=True, env=env)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-5000:]
+    html = (toy / "book/_build/html/results/toy_seeds.html").read_text()
+    assert "Toy FID per seed" in html and "toy_seeds.ipynb" in html and "Provenance" in html
+    assert {"s0", "s1"} == {p.name for p in (toy / "results/smoke/toy_seeds/runs").iterdir()}

@@ -14,10 +14,11 @@ import yaml
 from PIL import Image
 from torch import nn
 
+from gan.checks import parse_train
 from gan import models
-from gan.config import ConfigError, DataConfig, TrainConfig
+from gan.config import ConfigError, DataConfig
 from gan.models import count_params
-from gan.models.cifar import study_model
+from gan.experiments.zoo import study_model
 
 CONFIG = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
 
@@ -174,7 +175,7 @@ def test_wgan_gp_critic_has_no_batch_norm_and_trains_with_the_penalty():
     assert not _has(D, nn.BatchNorm1d, nn.BatchNorm2d, nn.Dropout) and not _spectral(D)
     assert spec["loss"] == "wgan_gp" and spec["d_steps"] == 5
     with pytest.raises(ConfigError, match="d_norm"):  # the critic cannot be given batch norm by config
-        TrainConfig.from_dict({"model": "cifar_wgan_gp", "model_kwargs": {"d_norm": "batch"}})
+        parse_train({"model": "cifar_wgan_gp", "model_kwargs": {"d_norm": "batch"}})
 
 
 # --- config entries --------------------------------------------------------------------------------------------------
@@ -187,7 +188,7 @@ def test_every_study_model_in_the_config_validates(scale):
     for entry in p["models"]:
         key, label, spec = study_model(entry, p["width"])
         train = {**p["train"], **spec, "data": {**p["train"]["data"], **spec.get("data", {})}}
-        cfg = TrainConfig.from_dict(train)
+        cfg = parse_train(train)
         assert label and cfg.model_kwargs["width"] >= 4
         assert cfg.z_dim == 128
 
@@ -204,7 +205,7 @@ def test_every_study_model_in_the_config_validates(scale):
 ])
 def test_bad_model_kwargs_fail_in_the_config(model, kwargs, words):
     with pytest.raises(ConfigError) as e:
-        TrainConfig.from_dict({"model": model, "model_kwargs": kwargs})
+        parse_train({"model": model, "model_kwargs": kwargs})
     for w in words:
         assert w in str(e.value)
 
@@ -214,10 +215,10 @@ def test_a_conditional_model_and_wgan_gp_train_a_few_steps():
 
     base = {"data": {"name": "colour_mnist5k", "limit": 64}, "z_dim": 16, "steps": 3, "batch_size": 8, "log_every": 1,
             "device": "cpu", "seed": 1}
-    r = train({**base, "model": "cifar_cgan", "model_kwargs": {"width": 4, "spectral": True}}, progress=False)
+    r = train(parse_train({**base, "model": "cifar_cgan", "model_kwargs": {"width": 4, "spectral": True}}), progress=False)
     assert models.is_conditional(r.G) and r.G.num_classes == 10 and not r.diverged  # num_classes from the data
-    w = train({**base, "model": "cifar_wgan_gp", "model_kwargs": {"width": 4}, "loss": "wgan_gp", "d_steps": 5,
-               "betas": [0.0, 0.9]}, progress=False)
+    w = train(parse_train({**base, "model": "cifar_wgan_gp", "model_kwargs": {"width": 4}, "loss": "wgan_gp", "d_steps": 5,
+               "betas": [0.0, 0.9]}), progress=False)
     assert w.steps == 3 and not w.diverged
 
 
@@ -226,7 +227,7 @@ def test_a_conditional_model_and_wgan_gp_train_a_few_steps():
 
 @pytest.fixture(scope="module")
 def standin(tmp_path_factory):
-    from gan.faces import standin_folders
+    from gan.data.faces import standin_folders
 
     root = tmp_path_factory.mktemp("faces")
     raw, prep = standin_folders(root, limit=60)
@@ -238,7 +239,7 @@ def _pictures(folder: Path) -> list[np.ndarray]:
 
 
 def test_raw_standin_varies_in_size_and_position(standin):
-    from gan.faces import content_offset
+    from gan.data.faces import content_offset
 
     _, raw, _ = standin
     pics = _pictures(raw)
@@ -252,7 +253,7 @@ def test_raw_standin_varies_in_size_and_position(standin):
 
 
 def test_preprocessing_centres_and_normalises(standin):
-    from gan.faces import content_offset
+    from gan.data.faces import content_offset
 
     _, raw, prep = standin
     pics = _pictures(prep)
@@ -264,7 +265,7 @@ def test_preprocessing_centres_and_normalises(standin):
 
 
 def test_pipeline_centres_crops_and_aligns_a_known_shape():
-    from gan.faces import preprocess_image, principal_angle
+    from gan.data.faces import preprocess_image, principal_angle
 
     canvas = np.full((60, 90), 40, np.uint8)
     bar = Image.fromarray(np.pad(np.full((30, 4), 200, np.uint8), 3)).rotate(30, expand=True)  # a tilted bar
@@ -282,11 +283,11 @@ def test_pipeline_centres_crops_and_aligns_a_known_shape():
 
 def test_standin_loads_through_the_folder_loader_deterministically(standin, tmp_path):
     from gan.data import load_dataset
-    from gan.faces import source_folder, standin_folders
+    from gan.data.faces import source_folder, standin_folders
 
     root, raw, prep = standin
-    s = load_dataset({"name": "faces_standin_raw", "root": str(root), "limit": 60})
-    p = load_dataset({"name": "faces_standin_preprocessed", "root": str(root), "limit": 60})
+    s = load_dataset(DataConfig.from_dict({"name": "faces_standin_raw", "root": str(root), "limit": 60}))
+    p = load_dataset(DataConfig.from_dict({"name": "faces_standin_preprocessed", "root": str(root), "limit": 60}))
     assert s.images.shape == p.images.shape == (60, 1, 28, 28)
     assert "stand-in" in s.name and "stand-in" in p.name and s.labels is None
     assert source_folder(DataConfig(name="faces_standin_raw", root=str(root), limit=60)) == raw
@@ -301,5 +302,5 @@ def test_full_scale_face_folders_give_a_clear_error_when_missing(tmp_path, monke
     monkeypatch.chdir(tmp_path)  # data/faces/... relative to an empty folder
     full = CONFIG["experiments"]["face_preprocessing"]["full"]
     for cfg in (*full["variants"].values(), full["reference"]):
-        with pytest.raises(DataUnavailable, match="no images under"):
-            check_available(cfg)
+        with pytest.raises(DataUnavailable, match="does not exist|no images"):
+            check_available(DataConfig.from_dict(cfg))

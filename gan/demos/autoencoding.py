@@ -7,43 +7,17 @@ once, with a seed, into training and held-out digits; every reported error is on
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
 
+from gan.demos.configs import AEConfig
 from gan.models.autoencoders import VAE, Autoencoder, corrupt, kl_sparsity, reconstruction_loss, vae_loss
 
-Kind = Literal["ae", "dae", "sparse", "vae"]
 KIND_NAMES = {"ae": "autoencoder", "dae": "denoising autoencoder", "sparse": "sparse autoencoder",
               "vae": "variational autoencoder"}
-
-
-@dataclass(frozen=True)
-class AEConfig:
-    kind: Kind = "ae"
-    code_dim: int = 32  # the bottleneck (the VAE's latent dimension)
-    hidden: int = 256
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 1e-3
-    noise: str = "gaussian"  # the DAE's corruption (gan.models.autoencoders.corrupt)
-    noise_level: float = 0.5
-    rho: float = 0.05  # the sparse AE's target mean activation ρ
-    sparsity_weight: float = 1.0  # λ in Loss + λ Σ_j Ω_j
-    holdout: int = 500  # held-out digits for every reported error
-    seed: int = 0
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> "AEConfig":
-        unknown = set(d) - set(AEConfig.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown autoencoder keys: {sorted(unknown)}")
-        cfg = replace(AEConfig(), **d)
-        if cfg.kind not in KIND_NAMES:
-            raise ValueError(f"kind must be one of {list(KIND_NAMES)}, got {cfg.kind!r}")
-        return cfg
 
 
 @dataclass

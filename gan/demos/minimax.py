@@ -21,6 +21,8 @@ import numpy as np
 import torch
 from scipy import integrate, special, stats
 
+from gan.demos.configs import DensitySpec
+
 Logit = Callable[[np.ndarray], np.ndarray]  # x -> logit of D(x)
 LOG4 = math.log(4.0)
 
@@ -67,19 +69,16 @@ def mixture(parts: Sequence[tuple[float, stats.rv_continuous]], name: str) -> De
     return Density1D(name, tuple((w / w.sum()).tolist()), tuple(p[1] for p in parts))
 
 
-def density_from_spec(spec: dict) -> Density1D:
-    """Build a density from a config mapping: {"normal": [mu, sigma]}, {"laplace": [loc, scale]},
-    {"mixture": [[w, mu, sigma], ...]} (normal components), with an optional "name"."""
-    if "normal" in spec:
-        return normal(*spec["normal"], name=spec.get("name"))
-    if "laplace" in spec:
-        loc, scale = spec["laplace"]
-        return Density1D(spec.get("name", f"Laplace({loc:g}, {scale:g})"), (1.0,), (stats.laplace(loc, scale),))
-    if "mixture" in spec:
-        parts = [(w, stats.norm(m, s)) for w, m, s in spec["mixture"]]
-        name = spec.get("name") or " + ".join(f"{w:g}·N({m:g}, {s:g}²)" for w, m, s in spec["mixture"])
-        return mixture(parts, name)
-    raise ValueError(f"unknown density spec {spec!r}; use normal, laplace or mixture")
+def density_from_spec(spec: "dict | DensitySpec") -> Density1D:
+    """Build a density from its config (`gan.demos.configs.DensitySpec`, or the mapping it is parsed from)."""
+    s = DensitySpec.from_dict(spec)
+    if s.normal is not None:
+        return normal(*s.normal, name=s.name)
+    if s.laplace is not None:
+        loc, scale = s.laplace
+        return Density1D(s.name or f"Laplace({loc:g}, {scale:g})", (1.0,), (stats.laplace(loc, scale),))
+    parts = [(w, stats.norm(m, sd)) for w, m, sd in s.mixture]
+    return mixture(parts, s.name or " + ".join(f"{w:g}·N({m:g}, {sd:g}²)" for w, m, sd in s.mixture))
 
 
 # --- the integrals ------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ so the overlaid D* depends only on G. Everything is seeded and bit-repeatable on
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -22,35 +22,8 @@ import torch
 from scipy import stats
 from torch import nn
 
+from gan.demos.configs import Toy1DConfig
 from gan.losses import d_loss, g_loss
-
-
-@dataclass(frozen=True)
-class Toy1DConfig:
-    data_mu: float = 0.0
-    data_sigma: float = 1.0
-    g_init_mean: float = 2.5  # G's output is shifted at init so that p_g starts to the right of the data, as in (a)
-    g_init_std: float = 0.4  # ... and scaled so that p_g starts narrower than the data
-    hidden: int = 32
-    loss: str = "non_saturating"  # the generator loss (gan.losses): non_saturating | minimax
-    batch_size: int = 512
-    # D learns 4x faster and takes 5 steps per G step: a D that tracks D* keeps G from collapsing onto D's
-    # maximum (with equal rates and k = 1 the 1-D GAN collapsed to a spike in most seeds we tried)
-    lr_g: float = 5e-4
-    lr_d: float = 2e-3
-    d_per_g: int = 5  # D steps per G step in the alternating phases (k in Goodfellow et al.'s Algorithm 1)
-    optimizer: str = "adam"  # adam (with betas) | sgd (with momentum 0.9, as Goodfellow et al.)
-    betas: tuple[float, float] = (0.5, 0.999)
-    seed: int = 0
-    # the phases of the figure: D-only steps for (a) and (b), then alternating rounds (k D steps + 1 G step)
-    steps_a: int = 25  # D only: partly trained
-    steps_b: int = 600  # D only: to convergence for the initial G
-    steps_c: int = 60  # rounds: G has moved towards the data
-    steps_d: int = 6000  # rounds: p_g ≈ p_data
-    steps_final_d: int = 600  # D only, against the final G: how well can a fresh effort still tell them apart?
-    # where "D ≈ 1/2" is measured: the central interval holding this much of the data's mass. G maps the bounded
-    # z interval with finite slopes, so it cannot reach the normal's far tails, and there D* -> 1 by right.
-    core_mass: float = 0.9
 
 
 class Generator(nn.Module):
@@ -258,13 +231,7 @@ def trace(cfg: Toy1DConfig, steps: int, every: int) -> tuple[list[dict[str, floa
 
 
 def config_from_dict(d: dict[str, Any] | None) -> Toy1DConfig:
-    d = dict(d or {})
-    if "betas" in d:
-        d["betas"] = tuple(d["betas"])
-    unknown = set(d) - set(Toy1DConfig.__dataclass_fields__)
-    if unknown:
-        raise ValueError(f"unknown toy 1-D GAN keys: {sorted(unknown)}")
-    return replace(Toy1DConfig(), **d)
+    return Toy1DConfig.from_dict(d)
 
 
 # --- the figure -----------------------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def reference_stats(net: FeatureNet, images: torch.Tensor, cache: Path | None = 
             return FeatureStats(z["mu"], z["sigma"], int(z["n"]))
     st = feature_stats(extract_features(net, images))
     if cache is not None:
-        from gan.runs import atomic_write_bytes
+        from gan.provenance import atomic_write_bytes
         import io
 
         buf = io.BytesIO()

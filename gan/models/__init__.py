@@ -14,8 +14,9 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from gan.config import ConfigError
+from gan.config import ConfigError, check_value, did_you_mean
 from gan.models import cifar, dcgan, dense, lecture, seminar
+from gan.models.init import dcgan_init
 
 MODELS: dict[str, Callable[..., tuple[nn.Module, nn.Module]]] = {
     "dense": dense.build,
@@ -36,18 +37,17 @@ def build(name: str, z_dim: int, **kwargs: Any) -> tuple[nn.Module, nn.Module]:
 def check_model_kwargs(name: str, kwargs: dict[str, Any], z_dim: int = 100) -> None:
     """Validate a model name and its kwargs by building the model on the meta device (no memory, no time)."""
     if name not in MODELS:
-        raise ConfigError(f"model: unknown model {name!r}; known: {', '.join(MODELS)}")
+        raise ConfigError(f"model: unknown model {name!r}{did_you_mean(name, MODELS)}; known: {', '.join(MODELS)}")
     params = inspect.signature(MODELS[name]).parameters
     for k in kwargs:
         if k not in params or k == "z_dim":
             allowed = [p for p in params if p != "z_dim"]
-            raise ConfigError(f"model_kwargs.{k}: unknown for model {name!r}; allowed: {', '.join(allowed)}")
-    from gan.config import _check  # the same type rules as every other config field (no bool for int, ...)
-
+            raise ConfigError(f"model_kwargs.{k}: unknown for model {name!r}{did_you_mean(k, allowed)}; "
+                              f"allowed: {', '.join(allowed)}")
     hints = typing.get_type_hints(MODELS[name])
     for k, v in kwargs.items():
         if k in hints:
-            _check(hints[k], v, f"model_kwargs.{k}")
+            check_value(hints[k], v, f"model_kwargs.{k}")  # the rules of every config field
     try:
         with torch.device("meta"):
             build(name, z_dim, **kwargs)
@@ -63,13 +63,4 @@ def is_conditional(m: nn.Module) -> bool:
     return getattr(m, "num_classes", 0) > 0
 
 
-def dcgan_init(m: nn.Module) -> None:
-    """Radford et al. 2015: conv weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02)."""
-    for mod in m.modules():
-        if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(mod.weight, 0.0, 0.02)
-            if mod.bias is not None:
-                nn.init.zeros_(mod.bias)
-        elif isinstance(mod, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            nn.init.normal_(mod.weight, 1.0, 0.02)
-            nn.init.zeros_(mod.bias)
+__all__ = ["MODELS", "build", "check_model_kwargs", "count_params", "dcgan_init", "is_conditional"]

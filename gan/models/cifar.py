@@ -28,6 +28,8 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from gan.models.init import dcgan_init
 from torch.nn.utils.parametrizations import spectral_norm
 
 Norm = Literal["none", "batch"]
@@ -116,8 +118,6 @@ def _check(width: int, g_norm: str, g_act: str, out: str, d_norm: str, dropout: 
 
 def _pair(z_dim: int, num_classes: int, width: int, g_norm: str, g_act: str, out: str, spectral: bool, d_norm: str,
           d_dropout: float, bn_momentum: float, bn_eps: float) -> tuple[nn.Module, nn.Module]:
-    from gan.models import dcgan_init
-
     _check(width, g_norm, g_act, out, d_norm, d_dropout, bn_momentum, bn_eps)
     G = CifarGenerator(z_dim, width, g_norm, g_act, out, num_classes, bn_momentum, bn_eps)
     D = CifarDiscriminator(width, d_norm, d_dropout, num_classes, bn_momentum, bn_eps)

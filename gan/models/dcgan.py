@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gan.models.init import dcgan_init
+
 
 def _check_depth(name: str, v: int, lo: int = 3, hi: int = 8) -> None:
     if not lo <= v <= hi:
@@ -49,8 +51,6 @@ class DCGAN28Discriminator(nn.Module):
 def build_dcgan28(*, z_dim: int = 100, g_depth: int = 3, d_depth: int = 3, channels: int = 1, width: int = 64,
                   out: str = "tanh") -> tuple[nn.Module, nn.Module]:
     """The depth-grid DCGAN for 28x28 images; g_depth and d_depth in 3..8 (the thesis grid uses 3..6)."""
-    from gan.models import dcgan_init
-
     _check_depth("g_depth", g_depth)
     _check_depth("d_depth", d_depth)
     if not 4 <= width <= 1024:
@@ -98,8 +98,6 @@ class AFHQDiscriminator(nn.Module):
 
 def build_afhq(*, z_dim: int = 100, image_size: int = 64, width: int = 64) -> tuple[nn.Module, nn.Module]:
     """The thesis's AFHQ cat DCGAN: 5 ConvTranspose layers in G, 5 Conv layers in D, LeakyReLU, z=100."""
-    from gan.models import dcgan_init
-
     if image_size not in (64, 128):
         raise ValueError(f"image_size must be 64 or 128, got {image_size}")
     if not 4 <= width <= 512:

@@ -43,7 +43,23 @@ class SeminarDiscriminator(nn.Module):
         return self.net(x).view(-1)
 
 
-def build(*, z_dim: int = 100, dropout: float = 0.4) -> tuple[nn.Module, nn.Module]:
+def keras_init(m: nn.Module) -> None:
+    """Keras's defaults for Dense, Conv2D and Conv2DTranspose: Glorot-uniform weights, zero biases."""
+    for mod in m.modules():
+        if isinstance(mod, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.xavier_uniform_(mod.weight)
+            nn.init.zeros_(mod.bias)
+
+
+def build(*, z_dim: int = 100, dropout: float = 0.4, init: str = "torch") -> tuple[nn.Module, nn.Module]:
+    """`init`: "keras" (Glorot-uniform weights and zero biases, the defaults of the Keras code the seminar's
+    summaries come from) or "torch" (PyTorch's defaults)."""
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-    return SeminarGenerator(z_dim), SeminarDiscriminator(dropout)
+    if init not in ("keras", "torch"):
+        raise ValueError(f"init must be 'keras' or 'torch', got {init!r}")
+    G, D = SeminarGenerator(z_dim), SeminarDiscriminator(dropout)
+    if init == "keras":
+        keras_init(G)
+        keras_init(D)
+    return G, D

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan import runs
+from gan import provenance
 
 
 def _strict_json(path: Path):
@@ -24,11 +24,11 @@ def _strict_json(path: Path):
 
 
 def test_atomic_writes_leave_only_the_file(tmp_path):
-    runs.atomic_write_text(tmp_path / "sub" / "a.txt", "hello")
-    runs.atomic_write_bytes(tmp_path / "sub" / "b.bin", b"\x00\x01")
-    runs.atomic_write_json(tmp_path / "sub" / "c.json", {"x": 1})
-    runs.atomic_torch_save({"t": torch.arange(3)}, tmp_path / "sub" / "d.pt")
-    runs.atomic_write_csv(tmp_path / "sub" / "e.csv", [{"a": 1}])
+    provenance.atomic_write_text(tmp_path / "sub" / "a.txt", "hello")
+    provenance.atomic_write_bytes(tmp_path / "sub" / "b.bin", b"\x00\x01")
+    provenance.atomic_write_json(tmp_path / "sub" / "c.json", {"x": 1})
+    provenance.atomic_torch_save({"t": torch.arange(3)}, tmp_path / "sub" / "d.pt")
+    provenance.atomic_write_csv(tmp_path / "sub" / "e.csv", [{"a": 1}])
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.txt", "b.bin", "c.json", "d.pt", "e.csv"]
     assert (tmp_path / "sub" / "a.txt").read_text() == "hello"
     assert torch.equal(torch.load(tmp_path / "sub" / "d.pt")["t"], torch.arange(3))
@@ -41,23 +41,23 @@ class _Unpicklable:
 
 def test_a_failed_write_keeps_the_old_file(tmp_path):
     p = tmp_path / "checkpoint.pt"
-    runs.atomic_torch_save({"step": 1}, p)
+    provenance.atomic_torch_save({"step": 1}, p)
     before = p.read_bytes()
     # torch.save has already written part of the archive when the second object fails to pickle
     with pytest.raises(RuntimeError, match="disk full"):
-        runs.atomic_torch_save({"big": torch.zeros(10_000), "bad": _Unpicklable()}, p)
+        provenance.atomic_torch_save({"big": torch.zeros(10_000), "bad": _Unpicklable()}, p)
     assert p.read_bytes() == before
     assert [x.name for x in tmp_path.iterdir()] == ["checkpoint.pt"]
 
     j = tmp_path / "metrics.json"
-    runs.atomic_write_json(j, {"fid": 1.5})
+    provenance.atomic_write_json(j, {"fid": 1.5})
 
     def half_then_die(f):
         f.write(b'{"fid": ')
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        runs._atomic(j, half_then_die)
+        provenance._atomic(j, half_then_die)
     assert _strict_json(j) == {"fid": 1.5}
     assert sorted(x.name for x in tmp_path.iterdir()) == ["checkpoint.pt", "metrics.json"]
 
@@ -66,20 +66,20 @@ def test_json_nan_and_inf_become_null(tmp_path):
     obj = {"fid": float("nan"), "xs": [1.0, float("inf"), -float("inf")], "np": np.float64("nan"),
            "np_int": np.int64(3), "t": torch.tensor(2.5), "path": Path("/a/b"), "nested": {"k": (float("nan"), 2)},
            1: "int key"}
-    runs.atomic_write_json(tmp_path / "m.json", obj)
+    provenance.atomic_write_json(tmp_path / "m.json", obj)
     got = _strict_json(tmp_path / "m.json")
     assert got == {"fid": None, "xs": [1.0, None, None], "np": None, "np_int": 3, "t": 2.5, "path": "/a/b",
                    "nested": {"k": [None, 2]}, "1": "int key"}
-    assert runs.read_json(tmp_path / "m.json") == got
+    assert provenance.read_json(tmp_path / "m.json") == got
 
 
 def test_csv_columns_and_number_format(tmp_path):
     rows = [{"step": 1, "loss": 0.123456789, "acc": 1.0}, {"step": 2, "loss": float("nan"), "acc": 0.5, "extra": 9}]
-    runs.atomic_write_csv(tmp_path / "l.csv", rows, columns=["step", "loss", "acc"])
+    provenance.atomic_write_csv(tmp_path / "l.csv", rows, columns=["step", "loss", "acc"])
     with open(tmp_path / "l.csv") as f:
         got = list(csv.DictReader(f))
     assert got == [{"step": "1", "loss": "0.123457", "acc": "1"}, {"step": "2", "loss": "nan", "acc": "0.5"}]
-    runs.atomic_write_csv(tmp_path / "empty.csv", [])
+    provenance.atomic_write_csv(tmp_path / "empty.csv", [])
     assert (tmp_path / "empty.csv").read_text() == "\n"
 
 
@@ -91,7 +91,7 @@ def test_savefig_is_atomic_png(tmp_path):
 
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    runs.atomic_savefig(fig, tmp_path / "f.png")
+    provenance.atomic_savefig(fig, tmp_path / "f.png")
     plt.close(fig)
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["f.png"]
@@ -104,7 +104,7 @@ MANIFEST_KEYS = {"manifest_version", "experiment", "scale", "rule", "seed", "con
 def test_manifest_has_every_provenance_key(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_RULE", "depth_grid_cell")
     monkeypatch.setenv("GAN_COMMAND", "papermill analysis/train.ipynb ...")
-    runs.write_manifest(tmp_path, experiment="depth_grid", scale="smoke", config={"steps": 5, "lr": float("nan")},
+    provenance.write_manifest(tmp_path, experiment="depth_grid", scale="smoke", config={"steps": 5, "lr": float("nan")},
                         seed=2, wall_time_s=1.25, fid_features="LeNet-FID")
     m = _strict_json(tmp_path / "manifest.json")
     assert MANIFEST_KEYS | {"fid_features"} == set(m)
@@ -120,21 +120,21 @@ def test_manifest_has_every_provenance_key(tmp_path, monkeypatch):
 
 
 def test_git_commit_inside_and_outside_a_repository(tmp_path):
-    here = runs.git_commit(Path(__file__).parent)
+    here = provenance.git_commit(Path(__file__).parent)
     if here != "unknown":  # a source tarball has no .git
         assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", here)
-    assert runs.git_commit(tmp_path) == "unknown"
+    assert provenance.git_commit(tmp_path) == "unknown"
 
 
 def test_json_arrays_and_tensors(tmp_path):
-    runs.atomic_write_json(tmp_path / "a.json", {"mu": np.array([1.0, np.nan]), "t": torch.tensor([[1, 2]]),
+    provenance.atomic_write_json(tmp_path / "a.json", {"mu": np.array([1.0, np.nan]), "t": torch.tensor([[1, 2]]),
                                                  "s": np.float32(0.5), "z": torch.tensor(float("inf"))})
     assert _strict_json(tmp_path / "a.json") == {"mu": [1.0, None], "t": [[1, 2]], "s": 0.5, "z": None}
 
 
 def test_clean_keeps_finite_floats_exact():
-    assert runs._clean(0.1) == 0.1 and runs._clean(math.pi) == math.pi
-    assert runs._clean([np.float32(0.5)]) == [0.5]
+    assert provenance._clean(0.1) == 0.1 and provenance._clean(math.pi) == math.pi
+    assert provenance._clean([np.float32(0.5)]) == [0.5]
 
 
 def test_atomic_writes_get_the_usual_file_mode_not_mkstemps_0600(tmp_path):
@@ -143,7 +143,7 @@ def test_atomic_writes_get_the_usual_file_mode_not_mkstemps_0600(tmp_path):
 
     mask = os.umask(0)
     os.umask(mask)
-    p = runs.atomic_write_text(tmp_path / "r.json", "{}")
+    p = provenance.atomic_write_text(tmp_path / "r.json", "{}")
     assert p.stat().st_mode & 0o777 == 0o666 & ~mask
 
 

@@ -12,7 +12,7 @@ stand-in made deterministically from MNIST-5k, named as a stand-in wherever its 
   stretch its contrast. That is MNIST's own recipe (LeCun et al. 1998) and the analogue of detecting, aligning
   and cropping a face: the pipeline sees only pixels, never the parameters that made the raw image.
 
-Both folders are PNG files read through the real image-folder loader (`gan.data.load_folder`), so the stand-in
+Both folders are PNG files read through the real image-folder loader (`gan.data.loaders.load_folder`), so the stand-in
 exercises the same code path as a user's folder.
 """
 
@@ -27,11 +27,13 @@ from PIL import Image
 from scipy import ndimage
 
 from gan.config import DataConfig
-from gan.data import IMAGE_SUFFIXES, ImageSet, cache_dir, load_folder, load_mnist5k
+from gan.data.catalog import DATASETS, IMAGE_SUFFIXES, cache_dir
+from gan.data.images import ImageSet
+from gan.data.loaders import load_folder, load_mnist5k
 
 STANDIN_VERSION = "v1"
-RAW_NAME = "Faces stand-in: raw (MNIST-5k digits in noisy canvases)"
-PREPROCESSED_NAME = "Faces stand-in: preprocessed (cropped, aligned, resized, normalised)"
+RAW_NAME = DATASETS["faces_standin_raw"].title
+PREPROCESSED_NAME = DATASETS["faces_standin_preprocessed"].title
 
 
 # --- the raw stand-in --------------------------------------------------------------------------------------------------
@@ -214,4 +216,15 @@ def load_standin(cfg: DataConfig, which: str) -> ImageSet:
     folder = DataConfig(name="folder", root=str(raw if which == "raw" else prep), image_size=cfg.image_size or 28,
                         channels=cfg.channels or 1)
     s = load_folder(folder)
-    return ImageSet(RAW_NAME if which == "raw" else PREPROCESSED_NAME, s.images, None, 0, standin_for="a face folder")
+    ds = DATASETS["faces_standin_raw" if which == "raw" else "faces_standin_preprocessed"]
+    return ImageSet(ds.title, s.images, None, 0, standin_for=ds.standin_for)
+
+
+def load_faces_standin_raw(cfg: DataConfig) -> ImageSet:
+    """Offline stand-in for a raw face folder: MNIST-5k digits in noisy canvases, as PNG files."""
+    return load_standin(cfg, "raw")
+
+
+def load_faces_standin_preprocessed(cfg: DataConfig) -> ImageSet:
+    """The raw stand-in folder after the preprocessing pipeline (crop, align, resize, normalise)."""
+    return load_standin(cfg, "preprocessed")

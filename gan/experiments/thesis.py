@@ -1,0 +1,167 @@
+"""The thesis's own experiments: the LeNet-FID feature network they are scored in, dense vs convolutional, the
+G-depth x D-depth grid, the augmentation grid, and the 5-layer DCGAN on AFHQ cats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gan.config import ConfigError, DataConfig, parse
+from gan.data.catalog import AUGMENTATIONS, check_data
+from gan.experiments.base import (Experiment, RunSpec, check_fid_samples, check_keys_present, check_nonempty,
+                                  check_range, check_seeds, check_train_block, check_unique, check_within,
+                                  train_spec)
+
+DEPTHS = (3, 8)  # weight layers per network that gan.models.dcgan builds
+
+
+@dataclass(frozen=True)
+class FeatureNetParams:
+    dataset: str  # the real set LeNet-FID is trained on, and calibrated against
+    noise_floor_samples: tuple[int, ...]  # sample counts of the real-vs-real floor (the other half is the reference)
+
+    def __post_init__(self) -> None:
+        data = check_data(parse(DataConfig, {"name": self.dataset}, "dataset."), "dataset.")
+        check_nonempty(self.noise_floor_samples, "noise_floor_samples")
+        check_unique(self.noise_floor_samples, "noise_floor_samples")
+        check_range(self.noise_floor_samples, 2, 10**7, "noise_floor_samples")
+        for n in self.noise_floor_samples:  # drawn from one half of the set; the other half is the reference
+            check_within(2 * n, data, "noise_floor_samples", f"images (twice {n}: a sample and a disjoint reference of)")
+
+
+@dataclass(frozen=True)
+class Arch:
+    model: str
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ThesisTimes:
+    dense_ms: float  # per-step times the thesis reported on its own GPU
+    conv_ms: float
+
+
+@dataclass(frozen=True)
+class DenseConvParams:
+    seeds: tuple[int, ...]
+    fid_samples: int
+    archs: dict[str, Arch]
+    train: dict[str, Any]
+    thesis: ThesisTimes | None = None
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_seeds(self.seeds)
+        check_fid_samples(self.fid_samples)
+        check_keys_present(self.archs, ["dense", "conv"], "archs")
+        check_train_block(self.train)
+
+
+def dense_conv_runs(p: DenseConvParams) -> dict[str, RunSpec]:
+    runs = {}
+    for arch, spec in p.archs.items():
+        for seed in p.seeds:
+            rid = f"{arch}_s{seed}"
+            t = train_spec(p.train, seed, p.overrides, rid, model=spec.model, model_kwargs=spec.model_kwargs)
+            runs[rid] = RunSpec(t, p.fid_samples, {"arch": arch, "seed": seed})
+    return runs
+
+
+@dataclass(frozen=True)
+class DepthGridParams:
+    g_depths: tuple[int, ...]
+    d_depths: tuple[int, ...]
+    seeds: tuple[int, ...]
+    fid_samples: int
+    model: str
+    train: dict[str, Any]
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # run id -> train keys for that run only
+
+    def __post_init__(self) -> None:
+        for key in ("g_depths", "d_depths"):
+            v = getattr(self, key)
+            check_nonempty(v, key)
+            check_unique(v, key)
+            check_range(v, *DEPTHS, key)
+        check_seeds(self.seeds)
+        check_fid_samples(self.fid_samples)
+        check_train_block(self.train)
+
+
+def depth_grid_runs(p: DepthGridParams) -> dict[str, RunSpec]:
+    runs = {}
+    for g in p.g_depths:
+        for d in p.d_depths:
+            for seed in p.seeds:
+                rid = f"g{g}_d{d}_s{seed}"
+                kw = {**p.model_kwargs, "g_depth": g, "d_depth": d}
+                t = train_spec(p.train, seed, p.overrides, rid, model=p.model, model_kwargs=kw)
+                runs[rid] = RunSpec(t, p.fid_samples, {"g_depth": g, "d_depth": d, "seed": seed})
+    return runs
+
+
+@dataclass(frozen=True)
+class AugmentationParams:
+    augmentations: tuple[str, ...]  # names in gan.data.catalog.AUGMENTATIONS; "none" is the baseline
+    seeds: tuple[int, ...]
+    fid_samples: int
+    model: str
+    train: dict[str, Any]
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_unique(self.augmentations, "augmentations")
+        for a in self.augmentations:
+            if a not in AUGMENTATIONS:
+                raise ConfigError(f"augmentations: unknown augmentation {a!r}; known: {', '.join(AUGMENTATIONS)}")
+        if "none" not in self.augmentations or len(self.augmentations) < 2:
+            raise ConfigError("augmentations: needs 'none' (the baseline the claim compares with) and at least one other")
+        check_seeds(self.seeds)
+        check_fid_samples(self.fid_samples)
+        check_train_block(self.train)
+
+
+def augmentation_runs(p: AugmentationParams) -> dict[str, RunSpec]:
+    runs = {}
+    for aug in p.augmentations:
+        for seed in p.seeds:
+            rid = f"{aug}_s{seed}"
+            t = train_spec(p.train, seed, p.overrides, rid, model=p.model, model_kwargs=p.model_kwargs)
+            t["data"] = {**t.get("data", {}), "augment": aug}
+            runs[rid] = RunSpec(t, p.fid_samples, {"augmentation": aug, "seed": seed})
+    return runs
+
+
+@dataclass(frozen=True)
+class AfhqParams:
+    seeds: tuple[int, ...]
+    fid_samples: int
+    model: str
+    train: dict[str, Any]
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_seeds(self.seeds)
+        check_fid_samples(self.fid_samples)
+        check_train_block(self.train)
+
+
+def afhq_runs(p: AfhqParams) -> dict[str, RunSpec]:
+    return {f"s{seed}": RunSpec(train_spec(p.train, seed, p.overrides, f"s{seed}", model=p.model,
+                                           model_kwargs=p.model_kwargs), p.fid_samples, {"seed": seed})
+            for seed in p.seeds}
+
+
+EXPERIMENTS = [
+    Experiment("feature_net", "The LeNet-FID feature network", "theory/evaluation", FeatureNetParams, fid=True),
+    Experiment("dense_conv", "Dense vs convolutional layers", "results/dense_conv", DenseConvParams,
+               runs=dense_conv_runs, claim=True),
+    Experiment("depth_grid", "Generator depth x discriminator depth", "results/depth_grid", DepthGridParams,
+               runs=depth_grid_runs, claim=True),
+    Experiment("augmentation", "Data augmentation", "results/augmentation", AugmentationParams,
+               runs=augmentation_runs, claim=True),
+    Experiment("afhq", "Animal Faces-HQ cats", "results/afhq", AfhqParams, runs=afhq_runs, claim=True),
+]

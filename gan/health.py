@@ -1,0 +1,97 @@
+"""Run health: did a run train? A failed run is a result to name, never a data point.
+
+A GAN run can end without a NaN and still have failed: its discriminator won and its generator stopped learning,
+its samples are blank, all alike, or noise. `assess` decides from the run's own log and samples, with thresholds
+set here once and calibrated on real and deliberately broken runs (tests/test_health.py, pilots/README.md):
+
+| reason | measured as | failed when |
+|---|---|---|
+| diverged | a non-finite loss (gan.train stops there) | any |
+| discriminator won | D's accuracy on fakes, mean over the last 20 % of steps | >= 0.99 |
+| blank | pixel standard deviation over all samples (0-255) | < 2 |
+| collapse | mean pairwise distance of the samples / that of real images | < 0.25 |
+| collapse (classes) | classes a classifier of the real data finds in >= 5 % of the samples | < half the classes |
+| noise | FID, against the FID of uniform-noise images in the same network and reference | >= that FID |
+
+The thresholds are far from what trained runs give (trained MNIST runs: D accuracy on fakes 0.6-0.9, diversity
+0.9-1.1, all 10 classes, FID a tenth of the noise FID or less) and close to what broken ones give (the seminar GAN
+at its first budget: blank, D accuracy 1.0; noise images: FID 1,341 in LeNet-FID).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, Sequence
+
+import torch
+
+D_WON_ACC = 0.99
+TAIL = 0.2
+BLANK_STD = 2.0
+COLLAPSE_DIVERSITY = 0.25
+MIN_CLASS_FRACTION = 0.5
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str  # "ok" | "failed"
+    reasons: tuple[str, ...]  # why it failed, in words a caption can use; empty when ok
+    tail_acc_fake: float | None
+    pixel_std: float | None
+    diversity_ratio: float | None
+    classes_covered: int | None
+    num_classes: int | None
+    noise_fid: float | None
+    measures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["reasons"] = list(self.reasons)
+        return d
+
+
+def diversity(images: torch.Tensor, n: int = 256, seed: int = 0) -> float:
+    """Mean pairwise L2 distance between (up to) n images, pixels in [0, 1]."""
+    g = torch.Generator().manual_seed(seed)
+    x = images[torch.randperm(len(images), generator=g)[:n]].float().flatten(1) / 255
+    if len(x) < 2:
+        return float("nan")
+    return float(torch.cdist(x, x).sum() / (len(x) * (len(x) - 1)))
+
+
+def tail_mean(log: Sequence[dict[str, float]], key: str, tail: float = TAIL) -> float | None:
+    if not log:
+        return None
+    k = max(1, int(len(log) * tail))
+    vals = [r[key] for r in log[-k:] if r.get(key) is not None and math.isfinite(r[key])]
+    return sum(vals) / len(vals) if vals else None
+
+
+def assess(*, log: Sequence[dict[str, float]], diverged_at: int | None, fake: torch.Tensor | None,
+           real: torch.Tensor, fid: float | None, noise_fid: float | None, classes_covered: int | None = None,
+           num_classes: int | None = None) -> Health:
+    """The health of one run from its per-step log, its samples (uint8) and its FID."""
+    reasons = []
+    if diverged_at is not None:
+        reasons.append(f"diverged (non-finite loss at step {diverged_at})")
+    acc = tail_mean(log, "acc_fake")
+    if acc is not None and acc >= D_WON_ACC:
+        reasons.append(f"discriminator won (accuracy on fakes {acc:.2f} over the last {TAIL:.0%} of steps)")
+    std = div = None
+    if fake is not None:
+        std = float(fake.float().std())
+        div = diversity(fake) / diversity(real)
+        if std < BLANK_STD:
+            reasons.append(f"blank samples (pixel standard deviation {std:.1f} of 255)")
+        elif div < COLLAPSE_DIVERSITY:
+            reasons.append(f"collapse (sample diversity {div:.2f} of the real images')")
+    if classes_covered is not None and num_classes and classes_covered < MIN_CLASS_FRACTION * num_classes:
+        reasons.append(f"collapse ({classes_covered} of {num_classes} classes in at least 5 % of the samples)")
+    if fid is not None and noise_fid is not None and fid >= noise_fid:
+        reasons.append(f"noise (FID {fid:.0f}, at or above the {noise_fid:.0f} of uniform-noise images)")
+    return Health("failed" if reasons else "ok", tuple(reasons), acc, std, div, classes_covered, num_classes, noise_fid)

@@ -1,0 +1,87 @@
+"""One pilot: train a GAN through the library's loop and measure it every `--eval-every` steps.
+
+A pilot answers "which budget and settings make this model train at the committed scale?" before a setting goes
+into config/config.yaml. It trains with `gan.train.train` (resuming from its own checkpoint between evaluations,
+so one run gives the whole curve) and records, at every evaluation: LeNet-FID, the digit metrics (confident
+share, class coverage) where the feature network is a classifier, sample diversity against the real set, mean
+pixel value, D's accuracy on real and fake over the last evaluation interval, and the CPU time spent so far.
+
+    python pilots/pilot.py NAME --config '{"model": ..., "steps": 6000, ...}' --eval-every 1000
+
+Results: one JSON line per evaluation in pilots/results/NAME.jsonl (pilots/README.md summarises them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from gan import models
+from gan.config import TrainConfig
+from gan.data import load_dataset
+from gan.metrics import extract_features, feature_network, fid_from_features
+from gan.metrics.digits import digit_metrics
+from gan.train import generate, train
+
+OUT = Path(__file__).resolve().parent / "results"
+
+
+def diversity(images: torch.Tensor, n: int = 256, seed: int = 0) -> float:
+    """Mean pairwise L2 distance between n images (pixels in [0, 1])."""
+    g = torch.Generator().manual_seed(seed)
+    x = images[torch.randperm(len(images), generator=g)[:n]].float().flatten(1) / 255
+    return float(torch.cdist(x, x).sum() / (len(x) * (len(x) - 1)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("name")
+    ap.add_argument("--config", required=True, help="TrainConfig as JSON; its steps are the last evaluation")
+    ap.add_argument("--eval-every", type=int, required=True)
+    ap.add_argument("--fid-samples", type=int, default=2000)
+    a = ap.parse_args()
+    cfg = TrainConfig.from_dict(json.loads(a.config))
+    data = load_dataset(cfg.data)
+    real_ref = load_dataset(TrainConfig.from_dict({**cfg.to_dict(), "data": {**cfg.to_dict()["data"], "augment": "none"}}).data)
+    net, info = feature_network("lenet", real_ref)
+    ref = extract_features(net, real_ref.images)
+    classifier = info.get("task") == "classifier"
+    real_div = diversity(real_ref.images)
+    real_digits = digit_metrics(net, real_ref.images[:2000]) if classifier else None
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / f"{a.name}.jsonl"
+    out.unlink(missing_ok=True)
+    run_dir = Path(tempfile.mkdtemp(prefix=f"pilot-{a.name}-"))
+    cpu0 = time.process_time()
+    for steps in range(a.eval_every, cfg.steps + 1, a.eval_every):
+        res = train(cfg.replace(steps=steps), data, run_dir=run_dir, progress=False)
+        cpu = time.process_time() - cpu0
+        n = a.fid_samples
+        labels = torch.arange(n) % data.num_classes if models.is_conditional(res.G) else None
+        fake = generate(res.sampler, n, cfg.z_dim, seed=777, labels=labels, pixel_range=cfg.data.pixel_range)
+        tail = res.log[-a.eval_every:]
+        row = {"name": a.name, "step": steps, "cpu_s": round(cpu, 1), "ms_per_step": res.time_per_step_ms,
+               "diverged": res.diverged,
+               "fid": fid_from_features(extract_features(net, fake), ref) if not res.diverged else None,
+               "acc_real": sum(r["acc_real"] for r in tail) / len(tail), "acc_fake": sum(r["acc_fake"] for r in tail) / len(tail),
+               "mean_pixel": float(fake.float().mean()), "real_mean_pixel": float(real_ref.images.float().mean()),
+               "diversity": diversity(fake), "real_diversity": real_div, "config": cfg.replace(steps=steps).to_dict()}
+        if classifier:
+            d = digit_metrics(net, fake)
+            row.update(confident=d.confident_share, covered=d.classes_covered,
+                       real_confident=real_digits.confident_share)
+        with out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "config"}), flush=True)
+    from gan.plots import save_image_grid
+    save_image_grid(generate(res.sampler, 64, cfg.z_dim, seed=12345, labels=(torch.arange(64) % data.num_classes) if models.is_conditional(res.G) else None,
+                             pixel_range=cfg.data.pixel_range), str(OUT / f"{a.name}.png"), nrow=8)
+
+
+if __name__ == "__main__":
+    main()

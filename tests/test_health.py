@@ -1,0 +1,81 @@
+"""Run health (gan.health), tested both ways: sets of images a trained generator could make pass, and each way a
+run fails is caught, with the reason in words. The image sets are real MNIST-5k digits, degraded as the
+LeNet-FID calibration degrades them, and deliberately broken sets (blank, one image, two classes, noise)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gan import health
+from gan.metrics import extract_features, fid_from_features
+from gan.metrics.digits import digit_metrics
+from gan.metrics.features import lenet_fid_network
+
+N = 1000
+
+
+@pytest.fixture(scope="module")
+def setup(mnist5k):
+    net, _ = lenet_fid_network(mnist5k)
+    ref_images = mnist5k.images[:2500]
+    ref = extract_features(net, ref_images)
+    g = torch.Generator().manual_seed(0)
+    noise = torch.randint(0, 256, (N, 1, 28, 28), generator=g, dtype=torch.uint8)
+    noise_fid = fid_from_features(extract_features(net, noise), ref)
+    return net, ref, ref_images, noise_fid, mnist5k
+
+
+def _assess(setup, images, log=None):
+    net, ref, ref_images, noise_fid, _ = setup
+    fid = fid_from_features(extract_features(net, images), ref)
+    d = digit_metrics(net, images)
+    log = log or [{"acc_fake": 0.7}] * 100
+    return health.assess(log=log, diverged_at=None, fake=images, real=ref_images, fid=fid, noise_fid=noise_fid,
+                         classes_covered=d.classes_covered, num_classes=10)
+
+
+def _pool(setup):
+    return setup[4].images[2500:2500 + N]
+
+
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    k = torch.exp(-0.5 * (torch.arange(-3, 4) / sigma) ** 2)
+    k = (k[:, None] * k[None, :]) / k.sum() ** 2
+    return F.conv2d(x.float(), k[None, None], padding=3).round().clamp(0, 255).to(torch.uint8)
+
+
+def test_what_a_trained_generator_could_make_passes(setup):
+    pool = _pool(setup)
+    g = torch.Generator().manual_seed(1)
+    noisy = (pool.float() + 25 * torch.randn(pool.shape, generator=g)).round().clamp(0, 255).to(torch.uint8)
+    for name, images in {"real digits": pool, "digits with pixel noise": noisy, "blurred digits": _blur(pool, 1.0)}.items():
+        h = _assess(setup, images)
+        assert h.ok, (name, h.reasons)
+        assert h.diversity_ratio > 0.5 and h.classes_covered == 10, name  # far above the 0.25 of a collapse
+
+
+@pytest.mark.parametrize("broken,reason", [
+    ("blank", "blank samples"),
+    ("one image", "collapse (sample diversity"),
+    ("two classes", "collapse (2 of 10 classes"),
+    ("uniform noise", "noise (FID"),
+])
+def test_each_way_of_failing_is_caught(setup, broken, reason):
+    pool, labels = _pool(setup), setup[4].labels[2500:2500 + N]
+    images = {"blank": torch.zeros_like(pool),
+              "one image": pool[:1].expand(N, -1, -1, -1).contiguous(),
+              "two classes": pool[labels < 2][torch.randint(int((labels < 2).sum()), (N,), generator=torch.Generator().manual_seed(2))],
+              "uniform noise": torch.randint(0, 256, pool.shape, generator=torch.Generator().manual_seed(3), dtype=torch.uint8)}[broken]
+    h = _assess(setup, images)
+    assert h.status == "failed" and any(r.startswith(reason) for r in h.reasons), h.reasons
+
+
+def test_a_discriminator_that_won_fails_the_run_and_divergence_too(setup):
+    won = [{"acc_fake": 0.6}] * 80 + [{"acc_fake": 0.995}] * 20  # the last 20 % of steps
+    h = _assess(setup, _pool(setup), log=won)
+    assert not h.ok and h.reasons == ("discriminator won (accuracy on fakes 0.99 over the last 20% of steps)",)
+    assert _assess(setup, _pool(setup), log=[{"acc_fake": 0.995}] * 79 + [{"acc_fake": 0.6}] * 21).ok
+    d = health.assess(log=[], diverged_at=12, fake=None, real=_pool(setup), fid=None, noise_fid=1000.0)
+    assert d.reasons == ("diverged (non-finite loss at step 12)",)
