@@ -10,6 +10,7 @@ include: "rules/common.smk"
 
 if not BOOK_ONLY:
 
+    include: "rules/data.smk"  # data, fid_network: every data set and the FID weights, got and checked once
     include: "rules/train.smk"  # train_run: every GAN run of every experiment
     include: "rules/experiments.smk"  # experiment / claim: every experiment's notebook
 

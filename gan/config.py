@@ -69,6 +69,7 @@ class TrainConfig:
     lr_g: float = 2e-4
     lr_d: float = 2e-4
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
+    adam_eps: float = 1e-8  # Adam's epsilon: PyTorch's default; Keras's is 1e-7
     seed: int = 0
     checkpoint_every: int = 200  # steps between checkpoints; the last step always checkpoints
     log_every: int = 10  # steps between progress-bar updates (and GPU syncs on the fast path)
@@ -112,6 +113,7 @@ _RANGES: dict[str, Range] = {
     "lr_g": (lambda v: 0 < v < 1, "a number in (0, 1)"),
     "lr_d": (lambda v: 0 < v < 1, "a number in (0, 1)"),
     "betas": (lambda v: all(0 <= b < 1 for b in v), "two numbers in [0, 1)"),
+    "adam_eps": (lambda v: 0 < v < 1, "a number in (0, 1)"),
     "seed": (lambda v: 0 <= v < 2**63, "an integer >= 0"),
     "checkpoint_every": (lambda v: v >= 1, "an integer >= 1"),
     "log_every": (lambda v: v >= 1, "an integer >= 1"),

@@ -82,17 +82,25 @@ def run_loss_curves(run_dir: str | Path, title: str = ""):
 
 
 def fid_heatmap(mean: np.ndarray, std: np.ndarray, rows: Sequence, cols: Sequence, *, row_label: str,
-                col_label: str, title: str = "", n: int | None = None):
-    """Annotated heatmap of mean FID (± std) per cell; lower is better, so the colour map runs light = good."""
+                col_label: str, title: str = "", n: int | None = None, ok: np.ndarray | None = None):
+    """Annotated heatmap of mean FID (± std) per cell; lower is better, so the colour map runs light = good. With
+    `ok` (runs that trained per cell, out of `n`), a cell that lost runs says how many entered its mean."""
     import seaborn as sns
 
-    annot = np.array([[f"{m:.1f}\n± {s:.1f}" if np.isfinite(m) else "n/a" for m, s in zip(mr, sr)] for mr, sr in zip(mean, std)])
-    fig, ax = plt.subplots(figsize=(1.3 * len(cols) + 2, 1.0 * len(rows) + 1.5))
+    def note(i: int, j: int) -> str:
+        m, s = mean[i, j], std[i, j]
+        if not np.isfinite(m):
+            return "all runs\nfailed" if ok is not None else "n/a"
+        txt = f"{m:.1f}" + (f"\n± {s:.1f}" if np.isfinite(s) else "")
+        return txt + (f"\n({int(ok[i, j])} of {n})" if ok is not None and n and ok[i, j] < n else "")
+
+    annot = np.array([[note(i, j) for j in range(len(cols))] for i in range(len(rows))])
+    fig, ax = plt.subplots(figsize=(1.2 * len(cols) + 1.8, 0.9 * len(rows) + 1.3))
     sns.heatmap(mean, annot=annot, fmt="", cmap="rocket_r", ax=ax, xticklabels=cols, yticklabels=rows,
-                cbar_kws={"label": "FID (lower is better)"}, linewidths=0.5)
+                cbar_kws={"label": "FID (lower is better)"}, linewidths=0.5, annot_kws={"fontsize": 9})
     ax.set_xlabel(col_label)
     ax.set_ylabel(row_label)
-    ax.set_title(title + (f" (mean ± std over {n} seeds)" if n else ""))
+    ax.set_title(title + (f" (mean ± std over the runs that trained, of {n} seeds)" if n else ""), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -134,19 +142,74 @@ def fid_strip(df: pd.DataFrame, by: str, order: Sequence, title: str, anchor: tu
 
 
 def sample_montage(exp_dir: str | Path, run_ids: Sequence[str], titles: Sequence[str], ncols: int | None = None,
-                   crop: int | None = None):
-    """The runs' sample grids side by side, each titled: compare generators at a glance."""
+                   crop: int | None = None, *, cells: int | None = None, digit_px: int = 56, failed: Sequence[bool] = ()):
+    """The runs' sample grids side by side, each titled: compare generators at a glance.
+
+    `cells`: show the top-left cells x cells samples of each grid (as `save_image_grid` wrote it, 8 per row),
+    drawn so that one sample is `digit_px` pixels wide at the figure's natural size (saved at dpi 100): a digit
+    stays legible in the book's column. `crop` (pixels) is the older way to cut a grid. A run marked in `failed`
+    gets a red title."""
     n = len(run_ids)
     ncols = ncols or n
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.6 * nrows), squeeze=False)
+    ims, size = [], None
+    for rid in run_ids:
+        im = np.asarray(Image.open(Path(exp_dir) / "runs" / rid / "samples.png"))
+        if cells:
+            size = (im.shape[1] - 2) // 8 - 2  # the grid: 8 samples per row, 2-pixel padding
+            im = im[: 2 + cells * (size + 2), : 2 + cells * (size + 2)]
+        elif crop:
+            im = im[:crop, :crop]
+        ims.append(im)
+    if cells:
+        panel_in = cells * digit_px * (size + 2) / size / 100  # inches at dpi 100
+        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_in * ncols * 1.06, (panel_in + 0.3) * nrows), squeeze=False)
+    else:
+        fig, axes = plt.subplots(nrows, ncols, figsize=(2.4 * ncols, 2.6 * nrows), squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, rid, t in zip(axes.flat, run_ids, titles):
-        im = np.asarray(Image.open(Path(exp_dir) / "runs" / rid / "samples.png"))
-        if crop:
-            im = im[:crop, :crop]
-        ax.imshow(im, cmap="gray" if im.ndim == 2 else None, interpolation="nearest")
-        ax.set_title(t, fontsize=9)
+    bad = list(failed) + [False] * (n - len(failed))
+    for ax, im, t, f in zip(axes.flat, ims, titles, bad):
+        ax.imshow(im, cmap="gray" if im.ndim == 2 else None, interpolation="nearest", vmin=0, vmax=255)
+        ax.set_title(t, fontsize=9, color="tab:red" if f else "black")
+    fig.tight_layout(pad=0.4)
+    return fig
+
+
+def augmentation_examples(images: torch.Tensor, names: Sequence[str], seed: int = 0):
+    """The same real images under each named augmentation (gan.data.augment, seeded), one panel each, two columns."""
+    from gan.data import augment
+
+    ncols = 2 if len(names) > 2 else len(names)
+    nrows = math.ceil(len(names) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 1.9 * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, a in zip(axes.flat, names):
+        torch.manual_seed(seed)
+        grid = image_grid(augment(images, a), nrow=len(images) // 2 or 1)
+        ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", interpolation="nearest")
+        ax.set_title(a, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_curves(logs: dict[str, pd.DataFrame], setting_of: dict[str, str], colours: dict[str, str]):
+    """D's accuracy (mean of real and fake) during training, one line per run, coloured by setting; 50 % is where
+    D cannot tell real from fake."""
+    fig, ax = plt.subplots(figsize=(6.5, 3.4))
+    shown = set()
+    for rid, log in logs.items():
+        s = setting_of[rid]
+        acc = 0.5 * (log["acc_real"] + log["acc_fake"])
+        k = max(1, len(log) // 40)
+        ax.plot(log["step"].iloc[k - 1:], np.convolve(acc, np.ones(k) / k, mode="valid"), color=colours[s], alpha=0.7,
+                lw=1, label=None if s in shown else s)
+        shown.add(s)
+    ax.axhline(0.5, color="grey", ls="--", lw=0.8)
+    ax.set_ylim(0.3, 1.02)
+    ax.set_xlabel("generator step", fontsize=9)
+    ax.set_ylabel("D accuracy (running mean)", fontsize=9)
+    ax.legend(frameon=False, fontsize=9)
     fig.tight_layout()
     return fig

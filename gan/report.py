@@ -30,11 +30,14 @@ def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
     return "\n".join(lines) + "\n"
 
 
-def figure(path: str, caption: str, name: str | None = None, width: str = "100%", alt: str | None = None) -> str:
+def figure(path: str, caption: str, name: str | None = None, width: str = "100%", alt: str | None = None,
+           grid: bool = False) -> str:
     """A MyST figure with a caption, a label and alt text (by default the caption's first sentence); `path` is
-    relative to the report file."""
+    relative to the report file. `grid`: a photo-like sample grid, which the browser check lets the column scale
+    below 60 % of its natural width (its cells stay legible)."""
     alt = (alt or caption.split(". ")[0]).replace("[", "(").replace("]", ")").rstrip(".")
-    return f":::{{figure-md}} {name or ''}\n:width: {width}\n\n![{alt}]({path})\n\n{caption}\n:::\n"
+    cls = ":class: sample-grid\n" if grid else ""
+    return f":::{{figure-md}} {name or ''}\n{cls}:width: {width}\n\n![{alt}]({path})\n\n{caption}\n:::\n"
 
 
 def downloads_md(files: Sequence[str]) -> str:

@@ -188,6 +188,16 @@ class Comparison:
         d["difference_ci"] = list(self.difference_ci)
         return d
 
+    @staticmethod
+    def from_dict(d: dict) -> "Comparison":
+        """The inverse of `to_dict` (extra keys, such as a claim's source, are ignored)."""
+        names = set(Comparison.__dataclass_fields__)
+        kw = {k: v for k, v in d.items() if k in names}
+        kw["better_summary"], kw["worse_summary"] = Summary(**d["better_summary"]), Summary(**d["worse_summary"])
+        kw["difference_ci"] = tuple(kw.get("difference_ci", (float("nan"),) * 2))
+        return Comparison(**{k: (float("nan") if v is None and k not in ("claim", "better", "worse", "test", "verdict", "unit", "metric") else v)
+                             for k, v in kw.items()})
+
     @property
     def short(self) -> str:
         return SHORT[self.verdict]
@@ -293,4 +303,32 @@ def holm_family(comparisons: Sequence[Comparison]) -> list[Comparison]:
         c = comparisons[i]
         out[i] = replace(c, p_value=adj_p[k], p_value_opposite=adj_q[k], adjusted_in=m,
                          verdict=_decide(adj_p[k], adj_q[k], c.alpha))
+    return out
+
+
+@dataclass(frozen=True)
+class Coefficient:
+    name: str
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float  # two-sided, t-test of the coefficient being 0
+
+
+def ols(X: np.ndarray, y: Sequence[float], names: Sequence[str], level: float = 0.95) -> list[Coefficient]:
+    """Ordinary least squares of y on the columns of X (include a column of ones for an intercept), with t
+    intervals and two-sided p-values: a linear model of cell means, for instance FID ~ G depth + D depth + gap."""
+    X, y = np.asarray(X, np.float64), np.asarray(y, np.float64)
+    n, k = X.shape
+    if n <= k:
+        return [Coefficient(nm, float("nan"), float("nan"), float("nan"), float("nan")) for nm in names]
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    s2 = float(resid @ resid) / (n - k)
+    se = np.sqrt(np.diag(s2 * np.linalg.inv(X.T @ X)))
+    tq = float(sps.t.ppf(0.5 + level / 2, n - k))
+    out = []
+    for nm, b, e in zip(names, beta, se):
+        p = float(2 * sps.t.sf(abs(b / e), n - k)) if e > 0 else float("nan")
+        out.append(Coefficient(nm, float(b), float(b - tq * e), float(b + tq * e), p))
     return out

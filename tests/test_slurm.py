@@ -176,9 +176,11 @@ def test_smoke_slice_runs_through_sbatch(cluster, tmp_path):
     m = re.search(r"Job stats:\njob\s+count\n[-\s]+\n(.*?)\ntotal\s+(\d+)", log, re.S)
     assert m, log[-4000:]
     plan = {name: int(n) for name, n in re.findall(r"^(\S+)\s+(\d+)\s*$", m.group(1), re.M)}
-    assert plan == {"feature_net": 1, "train_run": len(runs), "dense_conv": 1}, plan
+    # feature_net is an `experiment` job, dense_conv a `claim` (it tests the thesis's claim); the data rules are
+    # local rules: they run on the submitting host, once, and are not submitted
+    assert plan == {"data": 1, "fid_network": 1, "experiment": 1, "train_run": len(runs), "claim": 1}, plan
     submitted = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)\.?$", log, re.M)
-    assert len(submitted) == sum(plan.values()), log[-4000:]
+    assert len(submitted) == sum(plan.values()) - plan["data"] - plan["fid_network"], log[-4000:]
     assert "Trying to restart" not in log and "Error in rule" not in log
 
     # every job went through sbatch (a batch job, BatchFlag=1) and COMPLETED, with the config's resources
@@ -199,7 +201,7 @@ def test_smoke_slice_runs_through_sbatch(cluster, tmp_path):
         assert f"gres:gpu:{gpus[kind]}" in job["TresPerJob"]  # the (stand-in) GPU the full scale asks for
         text = Path(slurm_log).read_text()  # kept by slurm-keep-successful-logs
         assert f"rule {rule}:" in text and "Finished jobid" in text, text[-2000:]
-    assert sorted(rules_seen) == sorted(r for r, n in plan.items() for _ in range(n))
+    assert sorted(rules_seen) == sorted(r for r, n in plan.items() if r not in ("data", "fid_network") for _ in range(n))
     # the cluster ran the jobs: none is left in the queue
     ids = {j for j, _ in submitted}
     assert not ids & set(_sh("squeue", "-h", "-o", "%i").stdout.split())
@@ -236,3 +238,31 @@ def test_smoke_slice_runs_through_sbatch(cluster, tmp_path):
     assert again.returncode == 0, again.stderr[-4000:]
     assert "has been submitted" not in again.stdout + again.stderr
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+def test_full_rehearsal_slice_runs_through_sbatch(cluster, full_rehearsal, tmp_path):
+    """The `full` rehearsal (tests/test_full_rehearsal.py) again through `--profile slurm`, for a slice with one job
+    of every kind: the AFHQ data rule (a local rule: it runs on the submitting host, not through sbatch), the AFHQ
+    training run at its full shape, its aggregate, the synthesis that reads it, and the book. Every submitted job
+    asks for the GPUs the config gives it (stand-ins here) and COMPLETES on the cluster."""
+    src, env, _, _ = full_rehearsal
+    tree = tmp_path / "tree"
+    shutil.copytree(src, tree, symlinks=True)
+    receipt = "results/full/data/" + next(p.name for p in (src / "results/full/data").glob("afhq_cat-*.json"))
+    cmd = ["timeout", "-k", "10", str(RUN_TIMEOUT_S), sys.executable, "-m", "snakemake", "--forcerun", receipt, "--cores", "4",
+           "--profile", "slurm", "--config", "scale=full", "--configfile", "config/config.yaml", "rehearsal.yaml",
+           "--slurm-status-command", cluster["status_command"], "--slurm-init-seconds-before-status-checks", "1"]
+    p = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, env=env)
+    log = p.stdout + p.stderr
+    assert p.returncode == 0, log[-8000:]
+    m = re.search(r"Job stats:\njob\s+count\n[-\s]+\n(.*?)\ntotal\s+(\d+)", log, re.S)
+    plan = {name: int(n) for name, n in re.findall(r"^(\S+)\s+(\d+)\s*$", m.group(1), re.M)}
+    assert plan == {"data": 1, "train_run": 1, "claim": 1, "experiment": 1, "book": 1, "all": 1}, plan
+    submitted = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+)", log)
+    assert len(submitted) == 4, log[-4000:]  # train_run, claim (afhq), experiment (synthesis), book; not the data rule
+    for jobid in submitted:
+        job = _job(jobid)
+        assert job["JobState"] == "COMPLETED" and job["ExitCode"] == "0:0", (jobid, job)
+    assert (tree / "book/_build/html/results/afhq.html").stat().st_mtime > (src / "book/_build/html/results/afhq.html").stat().st_mtime

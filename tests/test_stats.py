@@ -128,3 +128,15 @@ def test_holm_by_hand_and_as_a_family():
 def test_fmt_p():
     assert fmt_p(0.0312) == "0.031" and fmt_p(0.00012) == "1.2e-04" and fmt_p(float("nan")) == "n/a"
     assert isinstance(summarize([1.0, 2.0]), Summary)
+
+
+def test_ols_matches_scipy_linregress():
+    from gan.stats import ols
+
+    x = np.array([3.0, 4, 5, 6, 3, 4, 5, 6])
+    y = np.array([10.0, 12, 15, 15, 9, 13, 14, 17])
+    coef = ols(np.column_stack([np.ones_like(x), x]), y, ["intercept", "x"])
+    ref = sps.linregress(x, y)
+    assert coef[1].estimate == pytest.approx(ref.slope) and coef[1].p_value == pytest.approx(ref.pvalue)
+    half = sps.t.ppf(0.975, len(x) - 2) * ref.stderr
+    assert (coef[1].ci_low, coef[1].ci_high) == pytest.approx((ref.slope - half, ref.slope + half))

@@ -388,3 +388,20 @@ def test_a_new_experiment_needs_only_the_four_places(smoke_tree, tmp_path):
     html = (toy / "book/_build/html/results/toy_seeds.html").read_text()
     assert "Toy FID per seed" in html and "toy_seeds.ipynb" in html and "Provenance" in html
     assert {"s0", "s1"} == {p.name for p in (toy / "results/smoke/toy_seeds/runs").iterdir()}
+
+
+@pytest.mark.slow
+def test_runs_packed_side_by_side_give_the_same_results_as_one_at_a_time(smoke_tree, tmp_path):
+    """Several training runs on one device (`--resources gpu_slots=N`, docs/slurm.md) are separate processes with
+    their own seeds: their results are the results of the same runs made one at a time."""
+    tree, _, _ = smoke_tree
+    runs = ["results/smoke/dense_conv/runs/conv_s0/metrics.json", "results/smoke/dense_conv/runs/conv_s1/metrics.json"]
+    packed = tmp_path / "packed"
+    shutil.copytree(tree, packed, symlinks=True)
+    p = snakemake(packed, *runs, "--forcerun", *runs, "--cores", "2", "--resources", "gpu_slots=2", "--config", "scale=smoke")
+    assert "gpu_slots" in p.stdout + p.stderr or p.returncode == 0
+    for r in runs:
+        a, b = json.loads((tree / r).read_text()), json.loads((packed / r).read_text())
+        for k in ("fid", "final_loss_d", "final_loss_g", "confident_share", "status"):
+            assert a[k] == b[k], (r, k, a[k], b[k])
+        assert (tree / r).with_name("losses.csv.gz").read_bytes() == (packed / r).with_name("losses.csv.gz").read_bytes()

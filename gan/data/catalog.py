@@ -111,7 +111,9 @@ def missing_files(cfg: DataConfig) -> str | None:
         if cfg.root is None:
             return f"data.root is not set: {cfg.name} needs the folder of your copy of the images. {ds.how_to_get}"
         root = Path(cfg.root).expanduser()
-        if cfg.name == "afhq_cat" and (root / "train" / "cat").is_dir():
+        if cfg.name == "afhq_cat" and (root / "train").is_dir():  # the extracted afhq/ folder: its cats only
+            if not (root / "train" / "cat").is_dir():
+                return f"afhq_cat: {root / 'train' / 'cat'} does not exist: {root} holds no cats. {ds.how_to_get}"
             root = root / "train" / "cat"
         if not root.is_dir():
             return f"{cfg.name}: folder {root} does not exist. {ds.how_to_get}"

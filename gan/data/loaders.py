@@ -8,6 +8,7 @@ in `gan.data` (the package), beside the faces stand-in's loaders (`gan.data.face
 from __future__ import annotations
 
 import hashlib
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,35 @@ def load_mnist(cfg: DataConfig) -> ImageSet:
     return _named("mnist", torch.from_numpy(x).unsqueeze(1).contiguous(), torch.from_numpy(y).long())
 
 
+class _ArrayUnpickler(pickle.Unpickler):
+    """CIFAR-10's batches are pickles: read them allowing only what a batch holds (numpy arrays, bytes), so that a
+    file on a shared disk cannot run code when it is loaded."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+    def find_class(self, module: str, name: str):  # type: ignore[no-untyped-def]
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR-10 batch")
+        return super().find_class(module, name)
+
+
+def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR-10 python batch: uint8 images [N, 32, 32, 3] and int64 labels [N]."""
+    with open(path, "rb") as f:
+        d = _ArrayUnpickler(f, encoding="bytes").load()
+    d = {k.decode() if isinstance(k, bytes) else k: v for k, v in d.items()}
+    x = np.asarray(d["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return x, np.asarray(d["labels"], dtype=np.int64)
+
+
 def load_cifar10(cfg: DataConfig) -> ImageSet:
-    x, y = _torchvision("CIFAR10", cfg)
+    """CIFAR-10's training set from its python batches under data.root (the data rule downloads them)."""
+    d = Path(cfg.root or cache_dir() / "torchvision") / "cifar-10-batches-py"
+    if not all((d / f"data_batch_{i}").is_file() for i in range(1, 6)):
+        _torchvision("CIFAR10", cfg)  # downloads (data.download) or says how to get it
+    xs, ys = zip(*(read_cifar_batch(d / f"data_batch_{i}") for i in range(1, 6)))
+    x, y = np.concatenate(xs), np.concatenate(ys)
     return _named("cifar10", torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(y).long())
 
 

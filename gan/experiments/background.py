@@ -285,12 +285,14 @@ class LectureAutoencodersParams:
 
 EXPERIMENTS = [
     Experiment("nce", "Noise-contrastive estimation", "background/nce", NceParams),
-    Experiment("vae", "Variational autoencoder", "background/vae", VaeParams, needs=lambda p: ("feature_net",), fid=True),
-    Experiment("diffusion", "Diffusion model", "background/diffusion", DiffusionParams),
+    Experiment("vae", "Variational autoencoder", "background/vae", VaeParams, needs=lambda p: ("feature_net",), fid=True,
+               data=lambda p: [{"name": p.dataset}]),
+    Experiment("diffusion", "Diffusion model", "background/diffusion", DiffusionParams, data=lambda p: [{"name": p.mnist.dataset}]),
     Experiment("minimax", "The optimal discriminator and C(G), checked numerically", "theory/objective", MinimaxParams),
     Experiment("saturating", "Saturating vs non-saturating generator loss", "theory/saturating", SaturatingParams),
     Experiment("optimal_d", "A one-dimensional GAN in the distribution view", "theory/training_process", OptimalDParams),
     Experiment("accuracy_vs_quality", "Discriminator accuracy vs sample quality", "theory/evaluation",
                AccuracyVsQualityParams, runs=accuracy_vs_quality_runs),
-    Experiment("lecture_autoencoders", "The lecture's autoencoders", "results/model_selection", LectureAutoencodersParams),
+    Experiment("lecture_autoencoders", "The lecture's autoencoders", "results/model_selection", LectureAutoencodersParams,
+               data=lambda p: [{"name": p.dataset}]),
 ]

@@ -38,6 +38,8 @@ class Experiment:
     needs: Callable[[Any], Sequence[str]] = lambda p: ()  # experiments whose results its notebook reads
     claim: bool = False  # tests a claim of the thesis: writes verdict.md, which the discussion includes
     fid: bool = False  # its notebook computes FIDs of its own (it gets the scale's feature network)
+    also_on: tuple[str, ...] = ()  # other pages that include its report again (the synthesis, in the discussion)
+    data: Callable[[Any], Sequence[dict[str, Any]]] = lambda p: ()  # data sets its notebook loads itself (not its runs')
 
     def parse(self, d: dict[str, Any] | Any, where: str | None = None) -> Any:
         """Typed, checked parameters from a config block (or a notebook's demo parameters)."""

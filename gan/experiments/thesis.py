@@ -155,8 +155,30 @@ def afhq_runs(p: AfhqParams) -> dict[str, RunSpec]:
             for seed in p.seeds}
 
 
+@dataclass(frozen=True)
+class SynthesisParams:
+    sources: tuple[str, ...]  # the experiments whose tested claims (verdict.json) the synthesis reads
+    alpha: float = 0.05  # the family-wise level of the thesis's headline claims
+
+    def __post_init__(self) -> None:
+        check_nonempty(self.sources, "sources")
+        check_unique(self.sources, "sources")
+        if not 0 < self.alpha < 0.5:
+            raise ConfigError(f"alpha: must be in (0, 0.5), got {self.alpha}")
+
+
+@dataclass(frozen=True)
+class MethodsParams:
+    sources: tuple[str, ...]  # the GAN experiments whose runs' configurations and models the methods describe
+
+    def __post_init__(self) -> None:
+        check_nonempty(self.sources, "sources")
+        check_unique(self.sources, "sources")
+
+
 EXPERIMENTS = [
-    Experiment("feature_net", "The LeNet-FID feature network", "theory/evaluation", FeatureNetParams, fid=True),
+    Experiment("feature_net", "The LeNet-FID feature network", "theory/evaluation", FeatureNetParams, fid=True,
+               data=lambda p: [{"name": p.dataset}]),
     Experiment("dense_conv", "Dense vs convolutional layers", "results/dense_conv", DenseConvParams,
                runs=dense_conv_runs, claim=True),
     Experiment("depth_grid", "Generator depth x discriminator depth", "results/depth_grid", DepthGridParams,
@@ -164,4 +186,7 @@ EXPERIMENTS = [
     Experiment("augmentation", "Data augmentation", "results/augmentation", AugmentationParams,
                runs=augmentation_runs, claim=True),
     Experiment("afhq", "Animal Faces-HQ cats", "results/afhq", AfhqParams, runs=afhq_runs, claim=True),
+    Experiment("synthesis", "The thesis at a glance", "synthesis", SynthesisParams, needs=lambda p: p.sources,
+               also_on=("discussion",)),
+    Experiment("methods", "Methods: models and training settings", "methods", MethodsParams, needs=lambda p: p.sources),
 ]

@@ -24,6 +24,7 @@ from gan.data import ImageSet, cache_dir
 from gan.provenance import atomic_torch_save, atomic_write_json
 
 FID_WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
+FID_WEIGHTS_SHA256_PREFIX = "6726825d"
 
 
 class FeatureNet(nn.Module):
@@ -256,9 +257,11 @@ class InceptionPool3(FeatureNet):
             net.Mixed_5b, net.Mixed_5c, net.Mixed_5d, net.Mixed_6a, net.Mixed_6b, net.Mixed_6c, net.Mixed_6d,
             net.Mixed_6e, net.Mixed_7a, net.Mixed_7b, net.Mixed_7c, nn.AdaptiveAvgPool2d(1),
         )
-        h = hashlib.sha1(Path(weights).read_bytes()[:1 << 20]).hexdigest()[:10]
-        self.name = "Inception-v3 pool3 (pytorch-fid weights)"
-        self._key = f"inception-pool3-{h}"
+        digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
+        # pytorch-fid's file carries its hash's first 8 hex digits in its name; any other file is named as what it is
+        self.name = ("Inception-v3 pool3 (pytorch-fid weights)" if digest.startswith(FID_WEIGHTS_SHA256_PREFIX)
+                     else f"Inception-v3 pool3 (stand-in weights {digest[:8]}, not pytorch-fid's)")
+        self._key = f"inception-pool3-{digest[:12]}"
         for p in self.parameters():
             p.requires_grad_(False)
         # channels_last: the same maths, in the memory layout that oneDNN (CPU) and cuDNN (GPU) convolve fastest

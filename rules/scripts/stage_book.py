@@ -6,7 +6,9 @@ and data, its executed notebook, its manifest and, for a claim of the thesis, `v
 those top-level files (never the per-run folders) into book/_generated/<exp>/, for every experiment of the
 registry (`gan.experiments`), and writes:
 
-- `banner.md`: which scale, data sets and FID feature networks the numbers come from (from the manifests);
+- `banners/<page>.md`: for each page with results, which scale, data sets and FID feature networks its numbers
+  come from (from its experiments' manifests), in at most two lines; `scale.md`: the same for the whole build,
+  with the commits, for the appendix that explains the scales;
 - for an experiment that was not run at this scale, or did not finish, a `report.md` that says so, and for a
   claim a `verdict.md` that says so: the book still builds, and says what is missing.
 
@@ -29,7 +31,7 @@ from gan.experiments import REGISTRY, claims  # noqa: E402
 
 SUFFIXES = (".md", ".png", ".svg", ".jpg", ".jpeg", ".gif", ".csv", ".json", ".ipynb")
 MARKER = ".staged-by-stage-book"
-NOT_EXPERIMENTS = {"logs", "benchmarks"}  # folders under results/<scale>/ that are not experiments
+NOT_EXPERIMENTS = {"logs", "benchmarks", "data"}  # folders under results/<scale>/ that are not experiments
 
 
 class StageError(RuntimeError):
@@ -70,43 +72,55 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(i.strip() for i in items if i.strip()))
 
 
-def banner_md(scale: str, info: dict[str, Any], manifests: dict[str, dict[str, Any]], results_label: str,
-              missing: list[str]) -> str:
-    """The admonition at the top of every page: which scale, data set(s) and feature network(s) made the numbers.
-    Data sets and feature networks come from the manifests (what actually ran), else from the config's
-    description of the scale (`--scale-info`)."""
-    datasets = _unique([d for m in manifests.values() for d in _as_list(m.get("datasets"))]) or _unique(
-        _as_list(info.get("dataset")))
-    nets = _unique([f for m in manifests.values() for f in _as_list(m.get("fid_features"))])
-    commits = _unique([str(m["git_commit"]) for m in manifests.values() if m.get("git_commit")])
-    description = " ".join(str(info.get("description") or "").split())
-    if scale == "smoke":
-        head = ":::{admonition} Smoke-scale build: these numbers are pipeline checks, not results\n:class: danger\n"
-        lead = ("**Do not read any FID, time or verdict on this page as a finding.** The `smoke` scale runs a few "
-                "training steps per experiment only to show that every step of the workflow works; read the committed "
-                "`mnist5k` results or a `full` run instead.")
-    else:
-        head = f":::{{admonition}} Where the numbers come from: scale {scale}\n:class: important\n"
-        lead = f"Every number, table and figure computed on this page comes from scale **`{scale}`**."
-    items = [f"- **Scale:** `{scale}` (`{results_label}`)" + (f": {description}" if description else ".")]
+def _short_net(name: str) -> str:
+    """'LeNet-FID (classifier on MNIST-5k ...)' -> 'LeNet-FID'; Inception keeps what its weights are."""
+    return name if name.startswith("Inception") else name.split(" (")[0]
+
+
+def page_banner_md(scale: str, manifests: dict[str, dict[str, Any]], missing: list[str]) -> str:
+    """The banner of one page with results, at most two lines: the scale, this page's data sets and feature
+    networks (from its experiments' manifests: what ran), and a link to what the scales and commits are."""
+    datasets = _unique([d for m in manifests.values() for d in _as_list(m.get("datasets"))])
+    nets = _unique([_short_net(f) for m in manifests.values() for f in _as_list(m.get("fid_features"))])
+    smoke = scale == "smoke"
+    head = f"**Scale `{scale}`" + (": a pipeline check, not results. No number on this page is a finding.**" if smoke else "**")
+    parts = [head]
     if datasets:
-        items.append("- **Data:** " + "; ".join(datasets) + ".")
+        parts.append("Data: " + "; ".join(datasets))
     if nets:
-        line = "- **FID feature network:** " + "; ".join(nets) + "."
-        if any("inception" not in n.lower() for n in nets):
-            line += (" FIDs outside Inception-v3 space (such as LeNet-FID) are on their own scale: **not comparable with "
-                     "published Inception FIDs** or the thesis's, nor with the Inception rules of thumb.")
-        if any("inception" in n.lower() for n in nets):
-            line += (" Inception FIDs are comparable with published values only for the same weights, image resolution "
-                     "and number of samples.")
-        items.append(line)
-    items.append("- **Published numbers** beside ours are labelled as published.")
-    if commits:
-        items.append(("- **Commit:** " + ", ".join(f"`{c[:12]}`" for c in commits) + ".") if len(commits) <= 3
-                     else f"- **Commits:** {len(commits)} (each section's provenance names its own).")
+        lenet = any(not n.startswith("Inception") for n in nets)
+        parts.append("FID in " + ", ".join(nets) + (" (its own scale: not comparable with Inception FIDs)" if lenet else ""))
     if missing:
-        items.append("- **Not run at this scale:** " + ", ".join(f"`{m}`" for m in missing) + " (their sections say so).")
-    return head + "\n" + lead + "\n\n" + "\n".join(items) + "\n:::\n"
+        parts.append("not run here: " + ", ".join(f"`{m}`" for m in missing))
+    parts.append("{ref}`about the scales <sec-scales>`")
+    return f":::{{container}} scale-banner{' smoke' if smoke else ''}\n" + " · ".join(parts) + "\n:::\n"
+
+
+def scale_md(scale: str, info: dict[str, Any], manifests: dict[str, dict[str, Any]], results_label: str,
+             missing: list[str]) -> str:
+    """What the appendix says of this build: the scale, every data set and feature network, and the commits."""
+    datasets = _unique([d for m in manifests.values() for d in _as_list(m.get("datasets"))]) or _unique(_as_list(info.get("dataset")))
+    nets = _unique([f for m in manifests.values() for f in _as_list(m.get("fid_features"))])
+    commits: dict[str, list[str]] = {}
+    for exp, m in manifests.items():
+        for c in [m.get("git_commit"), *_as_list(m.get("run_commits"))]:
+            if c:
+                commits.setdefault(str(c)[:12], []).append(exp)
+    description = " ".join(str(info.get("description") or "").split())
+    lines = [f"This book was built from scale **`{scale}`** (`{results_label}`)" + (f": {description}" if description else "."),
+             "", "- **Data:** " + ("; ".join(datasets) or "none recorded") + ".",
+             "- **FID feature networks:** " + ("; ".join(nets) or "none recorded") + "."]
+    if any("inception" not in n.lower() for n in nets):
+        lines.append("  FIDs outside Inception-v3 space (such as LeNet-FID) are on their own scale: not comparable with "
+                     "published Inception FIDs or the thesis's, nor with the Inception rules of thumb.")
+    if any("inception" in n.lower() for n in nets):
+        lines.append("  Inception FIDs are comparable with published values only for the same weights, image resolution and "
+                     "number of samples.")
+    lines.append("- **Commits** that made the results (each experiment's provenance box names its own): "
+                 + ("; ".join(f"`{c}` ({', '.join(sorted(set(e)))})" for c, e in commits.items()) or "none recorded") + ".")
+    if missing:
+        lines.append("- **Not run at this scale:** " + ", ".join(f"`{m}`" for m in missing) + " (their sections say so).")
+    return "\n".join(lines) + "\n"
 
 
 def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | None = None) -> Staged:
@@ -148,8 +162,16 @@ def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | Non
                 (dst / "verdict.md").write_text(no_verdict_md(exp, scale))
         report.unlisted = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name not in REGISTRY
                                  and p.name not in NOT_EXPERIMENTS and not p.name.startswith("."))
-        (tmp / "banner.md").write_text(banner_md(scale, scale_info or {}, manifests, label,
-                                                 report.missing + report.incomplete))
+        not_run = report.missing + report.incomplete
+        pages: dict[str, list[str]] = {}
+        for exp, e in REGISTRY.items():
+            for page in (e.page, *e.also_on):
+                pages.setdefault(page, []).append(exp)
+        for page, exps in pages.items():  # one banner per page with results: that page's scale, data and network
+            f = tmp / "banners" / f"{page}.md"
+            f.parent.mkdir(parents=True, exist_ok=True)
+            f.write_text(page_banner_md(scale, {e: manifests[e] for e in exps if e in manifests}, [e for e in exps if e in not_run]))
+        (tmp / "scale.md").write_text(scale_md(scale, scale_info or {}, manifests, label, not_run))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # never leave a half-staged folder behind
         raise
