@@ -6,7 +6,11 @@
 - `toy1d`: a 1-D GAN (uniform z -> x, normal data) whose snapshots reproduce the paper's distribution-view figure;
 - `nce`: noise-contrastive estimation (Gutmann & Hyvärinen 2010) of a 1-D density with a learned normaliser;
 - `diffusion`: DDPM (Ho et al. 2020), forward noising in closed form and a learned reverse process;
-- `autoencoding`: training and evaluating the autoencoders of `gan.models.autoencoders` (AE, DAE, sparse AE, VAE).
+- `autoencoding`: training and evaluating the autoencoders of `gan.models.autoencoders` (AE, DAE, sparse AE, VAE);
+- `figures`: the demos' figures sized for the book's text column (fonts of 9 pt and up, digits enlarged by whole
+  pixels to at least 56 px on screen).
+
+Each module also holds its notebook's tables and figures, so that a notebook is its parameters and a few calls.
 
 Every function is seeded and runs on the CPU in seconds at the default sizes; nothing here imports notebooks.
 """

@@ -7,13 +7,16 @@ once, with a seed, into training and held-out digits; every reported error is on
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
 from gan.demos.configs import AEConfig
+from gan.demos.figures import plt
 from gan.models.autoencoders import VAE, Autoencoder, corrupt, kl_sparsity, reconstruction_loss, vae_loss
 
 KIND_NAMES = {"ae": "autoencoder", "dae": "denoising autoencoder", "sparse": "sparse autoencoder",
@@ -130,3 +133,158 @@ def evaluate(res: AEResult, test: torch.Tensor, noise_seed: int = 12345) -> dict
 
 def config_dict(cfg: AEConfig) -> dict[str, Any]:
     return asdict(cfg)
+
+
+# --- several models at once, and the notebooks' figures -------------------------------------------------------------
+
+
+@dataclass
+class Trained:
+    result: AEResult
+    evaluation: dict[str, Any]  # `evaluate` on the held-out digits
+    seconds: float
+    params: int
+
+
+def train_models(specs: Sequence[tuple[str, dict[str, Any]]], train: torch.Tensor, test: torch.Tensor) -> dict[str, Trained]:
+    """Train and evaluate every (name, AEConfig keys) in order: name -> Trained."""
+    out = {}
+    for name, cfg in specs:
+        t0 = time.time()
+        res = train_autoencoder(cfg, train, test)
+        out[name] = Trained(res, evaluate(res, test), time.time() - t0, sum(p.numel() for p in res.model.parameters()))
+    return out
+
+
+def history_rows(trained: dict[str, Trained]) -> list[dict[str, Any]]:
+    """Every model's per-epoch losses, one row per model and epoch (history.csv)."""
+    return [{"model": n, **h} for n, t in trained.items() for h in t.result.history]
+
+
+def pca2(z: np.ndarray) -> tuple[np.ndarray, float]:
+    """The codes projected on their first two principal components, and the share of variance those hold."""
+    z = z - z.mean(0)
+    _, s, vt = np.linalg.svd(z, full_matrices=False)
+    return z @ vt[:2].T, float((s[:2] ** 2).sum() / (s**2).sum())
+
+
+def _digit_legend(fig: Any, labels: np.ndarray) -> None:
+    digits = sorted(set(labels.tolist()))
+    handles = [plt.Line2D([], [], ls="", marker="o", ms=6, color=plt.cm.tab10(d)) for d in digits]
+    fig.legend(handles, [str(d) for d in digits], loc="upper center", ncol=len(digits), title="digit label (not used in training)",
+               handletextpad=0.1, columnspacing=0.8)
+
+
+def plot_code_pcs(trained: dict[str, Trained], names: Sequence[str], test: torch.Tensor, labels: np.ndarray,
+                  path: str | Path) -> str:
+    """The codes of held-out digits (the VAE's posterior means) on their first two principal components, one panel
+    per model in two columns, coloured by the digit's label. Returns the width for `gan.report.figure`."""
+    from gan.demos import figures
+
+    nrows, ncols = figures.grid_shape(len(names), 2)
+    height = 2.9 * nrows + 0.6
+    with figures.column_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(figures.COLUMN_IN, height), squeeze=False)
+        for ax in axes.flat[len(names):]:
+            ax.axis("off")
+        for ax, n in zip(axes.flat, names):
+            pc, share = pca2(codes(trained[n].result.model, test))
+            ax.scatter(pc[:, 0], pc[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5, rasterized=True)
+            ax.set_title(f"{n}\n{trained[n].result.config.code_dim}-D code, 2 PCs hold {share:.0%}", fontsize=9)
+            ax.set(xticks=[], yticks=[])
+        _digit_legend(fig, labels)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.6 / height))
+        return figures.save(fig, path)
+
+
+def plot_latent_2d(model: torch.nn.Module, test: torch.Tensor, labels: np.ndarray, path: str | Path) -> str:
+    """The posterior means μ(x) of held-out digits in a 2-D latent space, coloured by the digit's label."""
+    from gan.demos import figures
+
+    mu = codes(model, test)
+    with figures.column_style():
+        fig, ax = plt.subplots(figsize=(4.6, 4.6))
+        ax.scatter(mu[:, 0], mu[:, 1], c=labels, cmap="tab10", s=5, vmin=-0.5, vmax=9.5, rasterized=True)
+        ax.set_xlabel("μ₁")
+        ax.set_ylabel("μ₂")
+        _digit_legend(fig, labels)
+        fig.tight_layout(rect=(0, 0, 1, 0.86))
+        return figures.save(fig, path)
+
+
+@torch.no_grad()
+def manifold(model: VAE, k: int) -> torch.Tensor:
+    """The decoder on a k x k grid of 2-D latent vectors evenly spaced in probability under the prior (its 5 % to
+    95 % quantiles, as Kingma & Welling draw it), row by row from the top: [k², 1, 28, 28] in [0, 1]."""
+    from scipy import stats
+
+    q = stats.norm.ppf(np.linspace(0.05, 0.95, k))
+    z = torch.tensor([[a, b] for b in q[::-1] for a in q], dtype=torch.float32)
+    return model.decode(z)
+
+
+@torch.no_grad()
+def prior_samples(model: VAE, n: int, seed: int) -> torch.Tensor:
+    """n images decoded from latent vectors drawn from the prior N(0, I): [n, 1, 28, 28] in [0, 1]."""
+    z = torch.randn(n, model.latent_dim, generator=torch.Generator().manual_seed(seed))
+    return model.decode(z)
+
+
+def plot_histories(trained: dict[str, Trained], path: str | Path) -> str:
+    """Left: the negative ELBO per epoch on the training (dashed) and held-out (solid) digits. Right: its two
+    held-out terms, reconstruction (solid) and KL (dotted). One colour per model."""
+    from gan.demos import figures
+
+    with figures.column_style():
+        fig, (a, b) = plt.subplots(1, 2, figsize=(figures.COLUMN_IN, 3.0))
+        for (name, t), c in zip(trained.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+            h = t.result.history
+            ep = [r["epoch"] for r in h]
+            a.plot(ep, [r["train_loss"] for r in h], "--", color=c)
+            a.plot(ep, [r["test_loss"] for r in h], "-", color=c, label=name)
+            b.plot(ep, [r["test_reconstruction"] for r in h], "-", color=c, label=f"{name}: reconstruction")
+            b.plot(ep, [r["test_kl"] for r in h], ":", color=c, lw=2, label=f"{name}: KL")
+        a.set_ylabel("−ELBO (nats per image)")
+        b.set_ylabel("held-out terms (nats per image)")
+        b.set_yscale("log")
+        for ax in (a, b):
+            ax.set_xlabel("epoch")
+        a.legend()
+        b.legend(fontsize=9)
+        fig.tight_layout()
+        return figures.save(fig, path)
+
+
+def sparsity_rows(trained: dict[str, Trained], names: Sequence[str], test: torch.Tensor) -> list[dict[str, Any]]:
+    """For each sigmoid-code model: the target ρ, the weight λ, and its code units' mean activations ρ̂_j on the
+    held-out digits (their mean, range, the share within a factor 2 of ρ, and the penalty Σ_j Ω_j)."""
+    rows = []
+    for n in names:
+        cfg = trained[n].result.config
+        rho_hat = codes(trained[n].result.model, test).mean(0)
+        rows.append({"model": n, "lambda": cfg.sparsity_weight, "rho": cfg.rho, "rho_hat": rho_hat,
+                     "mean": float(rho_hat.mean()), "min": float(rho_hat.min()), "max": float(rho_hat.max()),
+                     "near_rho": float(np.mean((rho_hat > cfg.rho / 2) & (rho_hat < 2 * cfg.rho))),
+                     "penalty": float(kl_sparsity(cfg.rho, torch.from_numpy(rho_hat))),
+                     "mse": trained[n].evaluation["mse_clean"]})
+    return rows
+
+
+def plot_sparsity(rows: Sequence[dict[str, Any]], path: str | Path) -> str:
+    """Every code unit's mean activation on held-out digits, sorted (log scale), per model, with the target ρ."""
+    from gan.demos import figures
+
+    with figures.column_style():
+        fig, ax = plt.subplots(figsize=(figures.COLUMN_IN, 2.9))
+        for r in rows:
+            ax.plot(np.sort(r["rho_hat"])[::-1], "o-", ms=3, label=f"{r['model']} (λ = {r['lambda']:g})")
+        rho = rows[0]["rho"]
+        ax.axhline(rho, color="k", ls="--", lw=0.8)
+        ax.text(0, rho, f" target ρ = {rho:g}", va="bottom")
+        ax.set_yscale("log")
+        ax.set_ylim(bottom=min(rho, min(float(r["rho_hat"].min()) for r in rows)) / 1.5)
+        ax.set_xlabel("code unit j (sorted by mean activation)")
+        ax.set_ylabel("mean activation ρ̂_j")
+        ax.legend()
+        fig.tight_layout()
+        return figures.save(fig, path)

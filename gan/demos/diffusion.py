@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
 from torch import nn
+
+from gan.demos.figures import plt
 
 
 @dataclass(frozen=True)
@@ -166,3 +170,109 @@ def chamfer(a: torch.Tensor, b: torch.Tensor) -> float:
     """Symmetric mean nearest-neighbour distance between two point sets: 0 when samples lie on the data."""
     d = torch.cdist(a.float(), b.float())
     return float(0.5 * (d.min(1).values.mean() + d.min(0).values.mean()))
+
+
+# --- the notebook's checks and figures ------------------------------------------------------------------------------
+
+
+def shown_steps(T: int, fractions: Sequence[float]) -> list[int]:
+    """The chain steps the figures show: each fraction of T, rounded, without repeats, in order (0 is the data)."""
+    return sorted({min(T, max(0, round(f * T))) for f in fractions})
+
+
+def forward_check(sched: Schedule, x0: Sequence[float], n: int, times: Sequence[int], seed: int = 0) -> list[dict[str, float]]:
+    """n copies of the point x0 noised step by step (`forward_chain`); at each t > 0 in `times`, the sample mean
+    and standard deviation per coordinate against the closed form sqrt(ᾱ_t) x0 and sqrt(1 - ᾱ_t), with the largest
+    standardised deviation of each (standard errors sd/sqrt(n) of a mean and sd/sqrt(2(n-1)) of a normal sd)."""
+    x = torch.tensor(list(x0), dtype=torch.float64).expand(n, -1)
+    chain = forward_chain(sched, x, torch.Generator().manual_seed(seed))
+    rows = []
+    for t in (t for t in times if t > 0):
+        xt, abar = chain[t - 1], float(sched.alphas_cumprod[t - 1])
+        mean_cf, sd_cf = math.sqrt(abar) * np.asarray(x0, dtype=np.float64), math.sqrt(1 - abar)
+        mean, sd = xt.mean(0).numpy(), xt.std(0).numpy()
+        row = {"t": t, "alpha_bar": abar, "sd_closed_form": sd_cf,
+               "z_mean": float(np.abs(mean - mean_cf).max() / (sd_cf / math.sqrt(n))),
+               "z_sd": float(np.abs(sd - sd_cf).max() / (sd_cf / math.sqrt(2 * (n - 1))))}
+        for i in range(len(x0)):
+            row.update({f"mean_closed_form_{i + 1}": float(mean_cf[i]), f"mean_chain_{i + 1}": float(mean[i]), f"sd_chain_{i + 1}": float(sd[i])})
+        rows.append(row)
+    return rows
+
+
+def noised(sched: Schedule, x0: torch.Tensor, t: int, gen: torch.Generator) -> torch.Tensor:
+    """x_t ~ q(x_t | x_0) for 1-based t (t = 0: the data themselves)."""
+    return x0 if t == 0 else q_sample(sched, x0, torch.full((len(x0),), t - 1), torch.randn(x0.shape, generator=gen))
+
+
+def plot_toy_chains(x: torch.Tensor, sched: Schedule, kept: dict[int, torch.Tensor], times: Sequence[int],
+                    path: str | Path, seed: int = 0) -> str:
+    """One panel per shown step t, in reading order: the forward marginal q(x_t) of the data (blue) and the learned
+    reverse chain at the same step (red). Read forwards, the moons dissolve into noise; read backwards, the
+    reverse process rebuilds them. Returns the width for `gan.report.figure`."""
+    from gan.demos import figures
+
+    g = torch.Generator().manual_seed(seed)
+    nrows, ncols = figures.grid_shape(len(times), 3)
+    height = 2.15 * nrows + 0.35
+    with figures.column_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(figures.COLUMN_IN, height), squeeze=False)
+        for ax in axes.flat[len(times):]:
+            ax.axis("off")
+        for ax, t in zip(axes.flat, times):
+            f, r = noised(sched, x, t, g), kept[t]
+            ax.scatter(f[:, 0], f[:, 1], s=0.4, color="tab:blue", alpha=0.5, rasterized=True)
+            ax.scatter(r[:, 0], r[:, 1], s=0.4, color="tab:red", alpha=0.5, rasterized=True)
+            ax.set_title(f"t = {t}" + (" (data)" if t == 0 else " (noise)" if t == sched.T else ""))
+            ax.set(xlim=(-3.5, 3.5), ylim=(-3.5, 3.5), xticks=[], yticks=[], aspect="equal")
+        handles = [plt.Line2D([], [], ls="", marker="o", color=c, label=l)
+                   for c, l in (("tab:blue", "forward process q(x_t)"), ("tab:red", "learned reverse chain at step t"))]
+        fig.legend(handles=handles, loc="upper center", ncol=2)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / height))
+        return figures.save(fig, path)
+
+
+def chamfer_rows(samples: torch.Tensor, x: torch.Tensor, seed: int = 0) -> list[dict[str, float | str]]:
+    """Chamfer distances to the training points of: the samples; fresh points of the true distribution (the
+    floor that sampling noise sets); standard normal noise (where the reverse chain starts)."""
+    fresh = two_moons(len(x), seed=seed + 100)
+    noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(seed + 2))
+    return [{"point set": "samples of the reverse process", "chamfer distance": chamfer(samples, x)},
+            {"point set": "fresh two-moons points (the floor)", "chamfer distance": chamfer(fresh, x)},
+            {"point set": "N(0, I) noise (the start)", "chamfer distance": chamfer(noise, x)}]
+
+
+def digits_as_vectors(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 digits [N, 1, 28, 28] average-pooled to size x size, scaled to [-1, 1] and flattened: [N, size²]."""
+    return torch.nn.functional.avg_pool2d(images.float() / 127.5 - 1.0, 28 // size).flatten(1)
+
+
+def plot_digit_chains(xm: torch.Tensor, model: DDPM, kept: dict[int, torch.Tensor], times: Sequence[int], size: int,
+                      path: str | Path, n: int = 4, seed: int = 0) -> str:
+    """n digits noised by the forward process (one per row, t from 0 to T left to right), then n samples of the
+    reverse process (t from T to 0), every digit enlarged to figures.DIGIT_PX pixels or more."""
+    from gan.demos import figures
+
+    g = torch.Generator().manual_seed(seed)
+    fwd = torch.stack([noised(model.sched, xm[:n], t, g) for t in times], 1)  # [n, len(times), D]
+    rev = torch.stack([kept[t][:n] for t in reversed(times)], 1)
+    img = lambda v: v.reshape(-1, 1, size, size)  # noqa: E731
+    steps = ", ".join(map(str, times))
+    return figures.image_rows([(img(fwd), f"forward, t = {steps}"), (img(rev), f"reverse, t = {', '.join(map(str, reversed(times)))}")],
+                              path, per_row=len(times), lo=-1.0, hi=1.0)
+
+
+def plot_losses(losses: dict[str, Sequence[float]], path: str | Path) -> str:
+    """The training loss of each model, as a running mean over 1 % of its steps."""
+    from gan.demos import figures
+
+    with figures.column_style():
+        fig, ax = plt.subplots(figsize=(4.6, 2.6))
+        for label, v in losses.items():
+            k = max(1, len(v) // 100)
+            ax.plot(np.convolve(v, np.ones(k) / k, mode="valid"), label=label)
+        ax.set_xlabel("training step")
+        ax.set_ylabel("‖ε − ε_θ(x_t, t)‖² per dimension")
+        ax.legend()
+        fig.tight_layout()
+        return figures.save(fig, path)

@@ -13,15 +13,18 @@ log(1 - D) = log_expit(-l) stay finite where D rounds to 0 or 1, and D* has the 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from pathlib import Path
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 from scipy import integrate, special, stats
 
 from gan.demos.configs import DensitySpec
+from gan.demos.figures import plt
 
 Logit = Callable[[np.ndarray], np.ndarray]  # x -> logit of D(x)
 LOG4 = math.log(4.0)
@@ -193,3 +196,122 @@ def ascend_d(p_data: Density1D, p_g: Density1D, *, steps: int = 1500, hidden: in
             return net(z).squeeze(1).numpy().reshape(xs.shape)
 
     return AscentResult(logit, history, history[-1])
+
+
+# --- the notebook's checks, tables and figures ----------------------------------------------------------------------
+
+
+@dataclass
+class PairCheck:
+    """Every quantity the notebook checks for one pair (p_data, p_g)."""
+
+    p_data: Density1D
+    p_g: Density1D
+    jsd: float
+    c_of_g: float  # V(D*, G) by quadrature
+    formula: float  # -log 4 + 2 JSD
+    perturbed: dict[str, float]  # V of each perturbed discriminator
+    ascent: AscentResult
+    v_ascent: float  # V of the gradient-ascent D, by adaptive quadrature
+    d_gap: float  # max |D_ascent - D*| where p_data + p_g > 1e-3
+
+    @property
+    def best_perturbed(self) -> float:
+        return max(self.perturbed.values())
+
+    def row(self) -> dict[str, float | str]:
+        """The plain numbers, for pairs.csv and metrics.json."""
+        return {"p_data": self.p_data.name, "p_g": self.p_g.name, "jsd": self.jsd, "c_of_g": self.c_of_g,
+                "formula": self.formula, "abs_diff": abs(self.c_of_g - self.formula), "best_perturbed": self.best_perturbed,
+                "best_perturbed_name": max(self.perturbed, key=self.perturbed.get), "v_ascent": self.v_ascent,
+                "max_abs_d_ascent_minus_dstar": self.d_gap}
+
+
+def check_pair(data: "dict | DensitySpec", g: "dict | DensitySpec", ascent: Any, seed: int = 0) -> PairCheck:
+    """JSD, C(G) = V(D*, G) and -log 4 + 2 JSD by quadrature; V of the perturbed discriminators; and an MLP
+    discriminator trained by gradient ascent on V (`ascend_d` with the keys of `ascent`, a mapping or a
+    dataclass), with its largest distance to D* where either density has mass."""
+    p, q = density_from_spec(data), density_from_spec(g)
+    asc_kw = ascent if isinstance(ascent, dict) else dataclasses.asdict(ascent)
+    j = jsd(p, q)
+    perturbed = {name: value(l, p, q) for name, l in perturbed_logits(p, q).items()}
+    asc = ascend_d(p, q, seed=seed, **asc_kw)
+    xs = np.linspace(*bounds(p, q), 2001)
+    mass = p.pdf(xs) + q.pdf(xs) > 1e-3
+    gap = float(np.abs(special.expit(asc.logit(xs[mass])) - optimal_d(p, q, xs[mass])).max())
+    return PairCheck(p, q, j, c_of_g(p, q), -LOG4 + 2 * j, perturbed, asc, value(asc.logit, p, q), gap)
+
+
+def verdict_checks(checks: Sequence[PairCheck], tol: float) -> dict[str, bool]:
+    """The identities the notebook's verdicts rest on. D* must beat every perturbed D strictly wherever p_g differs
+    from p_data; for identical densities D* = 1/2, and the perturbations that scale its logit (zero) equal it."""
+    return {"identity": max(abs(c.c_of_g - c.formula) for c in checks) < tol,
+            "dstar_beats_perturbed": all(c.c_of_g > c.best_perturbed if c.jsd > 1e-9 else c.c_of_g >= c.best_perturbed - 1e-12
+                                         for c in checks),
+            "dstar_beats_ascent": all(c.c_of_g >= c.v_ascent - 1e-9 for c in checks),
+            "jsd_range": all(-1e-12 <= c.jsd <= math.log(2) + 1e-12 for c in checks)}
+
+
+def perturbation_tables(checks: Sequence[PairCheck], per_table: int = 3) -> list[list[dict[str, str]]]:
+    """V of every perturbed discriminator and of D* (bold) per pair, as tables of at most `per_table` pairs each
+    (a table as wide as the pairs overflows the book's column)."""
+    names = list(checks[0].perturbed) + ["**D* (analytic)**"]
+    tables = []
+    for k0 in range(0, len(checks), per_table):
+        part = list(enumerate(checks))[k0 : k0 + per_table]
+        tables.append([{"discriminator": n, **{f"V, pair {k + 1}": (f"**{c.c_of_g:.7g}**" if n.startswith("**") else f"{c.perturbed[n]:.7g}")
+                                               for k, c in part}} for n in names])
+    return tables
+
+
+def plot_optimal_d(checks: Sequence[PairCheck], path: str | Path) -> str:
+    """One panel per pair, two columns: the densities, the analytic D* and the gradient-ascent D, with one legend
+    above. Returns the width for `gan.report.figure`."""
+    from gan.demos import figures
+
+    nrows, ncols = figures.grid_shape(len(checks), 2)
+    height = 2.1 * nrows + 0.5
+    with figures.column_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(figures.COLUMN_IN, height), squeeze=False)
+        for ax in axes.flat[len(checks):]:
+            ax.axis("off")
+        for k, (ax, c) in enumerate(zip(axes.flat, checks)):
+            (a1, b1), (a2, b2) = c.p_data.interval(1e-4), c.p_g.interval(1e-4)
+            xs = np.linspace(min(a1, a2), max(b1, b2), 801)
+            ax.plot(xs, c.p_data.pdf(xs), ":", color="k", lw=2, label="p_data")
+            ax.plot(xs, c.p_g.pdf(xs), color="tab:green", label="p_g")
+            ax.plot(xs, optimal_d(c.p_data, c.p_g, xs), color="tab:orange", lw=2.5, alpha=0.6, label="D* = p_data / (p_data + p_g)")
+            ax.plot(xs, special.expit(c.ascent.logit(xs)), "--", color="tab:blue", label="D by gradient ascent on V")
+            ax.set_title(f"pair {k + 1}: {c.p_data.name} vs {c.p_g.name}", fontsize=9)
+            ax.set_ylim(-0.02, 1.05)
+        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=2)
+        fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / height))
+        return figures.save(fig, path)
+
+
+def shift_curve(data: "dict | DensitySpec", sigma_g: float, mus: Sequence[float]) -> tuple[Density1D, list[dict[str, float]]]:
+    """C(G) and the JSD by quadrature for p_g = N(mu, sigma_g²) sliding across p_data."""
+    p = density_from_spec(data)
+    rows = []
+    for mu in mus:
+        q = normal(float(mu), sigma_g)
+        rows.append({"mu": float(mu), "c_of_g": c_of_g(p, q), "jsd": jsd(p, q)})
+    return p, rows
+
+
+def plot_c_of_g(p: Density1D, sigma_g: float, curve: Sequence[dict[str, float]], path: str | Path) -> str:
+    """C(G) by quadrature (circles) and -log 4 + 2 JSD (crosses) against the mean of p_g, with -log 4 marked."""
+    from gan.demos import figures
+
+    mus = [r["mu"] for r in curve]
+    with figures.column_style():
+        fig, ax = plt.subplots(figsize=(5.0, 2.8))
+        ax.plot(mus, [r["c_of_g"] for r in curve], "o-", label="C(G) = V(D*, G) by quadrature")
+        ax.plot(mus, [-LOG4 + 2 * r["jsd"] for r in curve], "k+", ms=12, label="−log 4 + 2 JSD")
+        ax.axhline(-LOG4, color="grey", ls="--", lw=0.8)
+        ax.text(mus[0], -LOG4, " −log 4", va="bottom", color="grey")
+        ax.set_xlabel(f"mean μ of p_g = N(μ, {sigma_g:g}²); p_data = {p.name}")
+        ax.set_ylabel("C(G)")
+        ax.legend(loc="upper center")
+        fig.tight_layout()
+        return figures.save(fig, path)

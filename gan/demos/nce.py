@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from scipy import integrate
+from scipy import integrate, special
 from torch import nn
 
-from gan.demos.minimax import Density1D
+from gan.demos.figures import plt
+from gan.demos.minimax import Density1D, bounds
 
 
 class UnnormalisedGaussian(nn.Module):
@@ -125,3 +127,67 @@ def normaliser_check(res: NCEResult, lo: float, hi: float) -> dict[str, float]:
     z = integral(res.unnormalised(), lo, hi)
     return {"Z_quadrature": z, "Z_nce": math.exp(-res.c), "log_Z_quadrature": math.log(z), "minus_c": -res.c,
             "integral_of_model": z * math.exp(res.c)}
+
+
+# --- the notebook's fits and figure ---------------------------------------------------------------------------------
+
+
+def fit_and_check(x: np.ndarray, p_data: Density1D, p_noise: Density1D, nus: Sequence[int], *, hidden: int,
+                  steps: int, seed: int = 0) -> tuple[dict[int, NCEResult], list[dict[str, float]]]:
+    """An MLP model fitted by NCE for every noise ratio ν, each checked by quadrature: NCE's log-normaliser -c
+    against log ∫ exp f, the fitted density's integral, its total-variation distance from the true density, the
+    classifier's accuracy, and the Bayes-optimal classifier's largest P(data | u) (below 1/2 it never says
+    "data", and its accuracy is the chance level ν / (1 + ν))."""
+    lo, hi = bounds(p_data, p_noise)
+    grid = np.linspace(lo, hi, 4001)
+    fits, rows = {}, []
+    for nu in nus:
+        r = fit_nce(x, p_noise, model="mlp", nu=nu, hidden=hidden, steps=steps, seed=seed)
+        chk = normaliser_check(r, lo, hi)
+        tv = 0.5 * integral(lambda u: abs(math.exp(r.log_density(np.array([u]))[0]) - float(p_data.pdf(u))), lo, hi)
+        fits[nu] = r
+        rows.append({"nu": nu, "minus_c": chk["minus_c"], "log_Z_quadrature": chk["log_Z_quadrature"],
+                     "integral_of_model": chk["integral_of_model"], "tv_to_truth": tv, "accuracy": r.accuracy,
+                     "chance_accuracy": r.nu / (1 + r.nu), "evaluations": len(r.history),
+                     "bayes_max_posterior": float(np.max(p_data.pdf(grid) / (p_data.pdf(grid) + r.nu * p_noise.pdf(grid))))})
+    return fits, rows
+
+
+def gaussian_check(x: np.ndarray, truth: Density1D, p_noise: Density1D, *, nu: int, steps: int,
+                   seed: int = 0) -> dict[str, float]:
+    """An unnormalised Gaussian fitted by NCE to samples `x` of the normal `truth`: its mean, scale and
+    log-normaliser against the true ones (the normaliser is √(2π) s in closed form), and the maximum-likelihood
+    scale of the same samples for comparison."""
+    r = fit_nce(x, p_noise, model="gaussian", nu=nu, steps=steps, seed=seed)
+    sigma = float(truth.components[0].std())
+    return {"m_true": float(truth.components[0].mean()), "m_hat": r.model.mean, "sigma_true": sigma, "s_hat": r.model.scale,
+            "minus_c": -r.c, "log_Z_of_fit": math.log(math.sqrt(2 * math.pi) * r.model.scale),
+            "log_Z_true": math.log(math.sqrt(2 * math.pi) * sigma), "s_mle": float(np.std(x))}
+
+
+def plot_fit(x: np.ndarray, p_data: Density1D, p_noise: Density1D, fits: dict[int, NCEResult], path: str | Path) -> str:
+    """Top: the data's histogram, the true density, the noise density and the NCE fits. Bottom: the NCE
+    classifier's probability that a point is data, h(u) = σ(log p_m - log p_n - log ν), against the
+    Bayes-optimal p_data / (p_data + ν p_n) (dotted). Returns the width for `gan.report.figure`."""
+    from gan.demos import figures
+
+    lo, hi = bounds(p_data, p_noise)
+    us = np.linspace(max(lo, -8), min(hi, 8), 801)
+    cols = plt.cm.viridis(np.linspace(0.15, 0.85, len(fits)))
+    with figures.column_style():
+        fig, (a, b) = plt.subplots(2, 1, figsize=(figures.COLUMN_IN, 5.4), sharex=True)
+        a.hist(x, bins=60, density=True, color="0.85", label=f"data ({len(x)} samples)")
+        a.plot(us, p_data.pdf(us), ":", color="k", lw=2, label="true p_data")
+        a.plot(us, p_noise.pdf(us), color="grey", lw=1, label=f"noise p_n = {p_noise.name}")
+        for (nu, r), c in zip(fits.items(), cols):
+            a.plot(us, np.exp(r.log_density(us)), color=c, label=f"NCE fit, ν = {nu}")
+            b.plot(us, special.expit(r.log_density(us) - p_noise.logpdf(us) - math.log(r.nu)), color=c, label=f"h(u), ν = {nu}")
+            b.plot(us, p_data.pdf(us) / (p_data.pdf(us) + r.nu * p_noise.pdf(us)), ":", color=c, lw=2)
+        b.plot([], [], ":", color="k", lw=2, label="Bayes optimum")
+        a.set_ylabel("density")
+        a.legend(loc="upper left", fontsize=9)
+        b.set_xlabel("u")
+        b.set_ylabel("P(data | u)")
+        b.legend(loc="upper left", ncol=2)
+        fig.tight_layout()
+        return figures.save(fig, path)

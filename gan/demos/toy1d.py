@@ -15,6 +15,7 @@ so the overlaid D* depends only on G. Everything is seeded and bit-repeatable on
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ from scipy import stats
 from torch import nn
 
 from gan.demos.configs import Toy1DConfig
+from gan.demos.figures import plt
 from gan.losses import d_loss, g_loss
 
 
@@ -114,7 +116,8 @@ def train_steps(t: ToyGAN, steps: int, *, update_g: bool = True) -> None:
             t.opt_d.zero_grad()
             ld.backward()
             t.opt_d.step()
-        lg = g_loss(t.cfg.loss, t.D(t.G(z)))
+        fake = t.G(z)
+        lg = g_loss(t.cfg.loss, t.D(fake))
         grad_norm = float("nan")
         if update_g:
             t.opt_g.zero_grad()
@@ -123,7 +126,8 @@ def train_steps(t: ToyGAN, steps: int, *, update_g: bool = True) -> None:
             t.opt_g.step()
         t.step += 1
         t.history.append({"step": t.step, "loss_d": float(ld.detach()), "loss_g": float(lg.detach()),
-                          "d_fake": float(torch.sigmoid(lf.detach()).mean()), "g_grad_norm": grad_norm})
+                          "d_fake": float(torch.sigmoid(lf.detach()).mean()), "g_grad_norm": grad_norm,
+                          "g_mean": float(fake.detach().mean())})
 
 
 # --- densities and snapshots ---------------------------------------------------------------------------------------
@@ -237,20 +241,20 @@ def config_from_dict(d: dict[str, Any] | None) -> Toy1DConfig:
 # --- the figure -----------------------------------------------------------------------------------------------------
 
 
-def plot_snapshot(ax: Any, s: Snapshot, cfg: Toy1DConfig, legend: bool = False) -> None:
-    """One panel in the paper's style: densities on the left axis, D on the right (0..1), the z -> x map below."""
+def plot_snapshot(ax: Any, s: Snapshot, cfg: Toy1DConfig, title: str | None = None) -> Any:
+    """One panel in the paper's style: densities on the left axis, D on the right (0..1), the z -> x map below.
+    Returns the right-hand axis (D and D*), whose handles a legend needs."""
     ax.plot(s.xs, s.p_data, ":", color="k", lw=2, label="p_data (data)")
     ax.plot(s.xs, s.p_g, "-", color="tab:green", lw=1.8, label="p_g (generator)")
     top = max(0.45, float(np.max(s.p_g)) * 1.05, float(np.max(s.p_data)) * 1.05)
     ax.set_ylim(-0.5 * top, top)
     ax.set_yticks([])
     ax2 = ax.twinx()
-    ax2.plot(s.xs, s.d, "--", color="tab:blue", lw=1.8, label="D(x) (trained)")
-    ax2.plot(s.xs, s.d_star, "-", color="tab:orange", lw=1.0, alpha=0.9, label="D*(x) = p_data/(p_data+p_g)")
+    ax2.plot(s.xs, s.d, "--", color="tab:blue", lw=1.8, label="D(x), trained")
+    ax2.plot(s.xs, s.d_star, "-", color="tab:orange", lw=1.0, alpha=0.9, label="D*(x) = p_data / (p_data + p_g)")
     ax2.axhline(0.5, color="grey", lw=0.6, ls="-.")
     ax2.set_ylim(-0.5 * 1.05, 1.05)
-    ax2.set_yticks([0, 0.5, 1])
-    ax2.tick_params(labelsize=7)
+    ax2.set_yticks([0, 0.5, 1], ["0", "½", "1"])
     # the z line (below) and the x line, with x = G(z) for evenly spaced z
     y_x, y_z = -0.08 * top, -0.42 * top
     lo, hi = s.xs[0], s.xs[-1]
@@ -258,12 +262,95 @@ def plot_snapshot(ax: Any, s: Snapshot, cfg: Toy1DConfig, legend: bool = False) 
     ax.hlines([y_x, y_z], lo, hi, color="k", lw=0.8)
     for (zpos, gz) in zip(zx, s.z_lines[:, 1]):
         ax.annotate("", xy=(gz, y_x), xytext=(zpos, y_z), arrowprops=dict(arrowstyle="->", lw=0.6, color="0.35"))
-    ax.text(lo, y_x, " x", va="bottom", fontsize=8)
-    ax.text(lo, y_z, " z", va="bottom", fontsize=8)
+    ax.text(lo, y_x, " x", va="bottom")
+    ax.text(lo, y_z, " z", va="bottom")
     ax.set_xlim(lo, hi)
     ax.set_xticks([])
-    ax.set_title(f"{s.label}  round {s.step}, JSD {s.jsd:.3f}", fontsize=9)
-    if legend:
-        h1, l1 = ax.get_legend_handles_labels()
-        h2, l2 = ax2.get_legend_handles_labels()
-        ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="upper left", frameon=False)
+    ax.set_title(title if title is not None else f"{s.label} round {s.step}, JSD {s.jsd:.3f}")
+    return ax2
+
+
+def _legend_on_top(fig: Any, ax: Any, ax2: Any, height: float) -> None:
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    fig.legend(h1 + h2, l1 + l2, loc="upper center", ncol=2, handlelength=2.2)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / height))
+
+
+def plot_panels(shots: list[Snapshot], cfg: Toy1DConfig, path: str | Path) -> str:
+    """The paper's four panels (a)-(d) as a 2x2 figure with one legend. Returns the width for gan.report.figure."""
+    from gan.demos import figures
+
+    height = 5.6
+    with figures.column_style():
+        fig, axes = plt.subplots(2, 2, figsize=(figures.COLUMN_IN, height))
+        twins = [plot_snapshot(ax, s, cfg, f"{s.label} step {s.step}, JSD {s.jsd:.3f}") for ax, s in zip(axes.flat, shots[:4])]
+        _legend_on_top(fig, axes[0, 0], twins[0], height)
+        return figures.save(fig, path)
+
+
+def plot_equilibrium(final: Snapshot, t: ToyGAN, path: str | Path) -> str:
+    """Left: the final G against a D trained again to convergence for it (d′). Right: D's loss and the mean
+    D(G(z)) at every step (log scale), with log 4 and 1/2, their values at the equilibrium, and the phases
+    (a)-(d) marked. Returns the width for gan.report.figure."""
+    from gan.demos import figures
+
+    cfg, hist = t.cfg, t.history
+    steps = np.arange(1, len(hist) + 1)
+    start = cfg.steps_a + cfg.steps_b
+    marks = ((cfg.steps_a, "(a)"), (start, "(b)"), (start + cfg.steps_c, "(c)"), (start + cfg.steps_c + cfg.steps_d, "(d)"))
+    height = 3.3
+    with figures.column_style():
+        fig, (a, b) = plt.subplots(1, 2, figsize=(figures.COLUMN_IN, height))
+        plot_snapshot(a, final, cfg, f"(d′) D retrained, JSD {final.jsd:.3f}")
+        b.plot(steps, [h["loss_d"] for h in hist], lw=0.6, color="tab:purple", label="D's loss")
+        b.plot(steps, [h["d_fake"] for h in hist], lw=0.6, color="tab:green", label="mean D(G(z))")
+        b.axhline(np.log(4), color="k", ls="--", lw=0.8)
+        b.text(np.sqrt(cfg.steps_a * start), np.log(4), "log 4", ha="center", va="bottom")
+        b.axhline(0.5, color="grey", ls=":", lw=0.8)
+        for i, (x, lab) in enumerate(marks):
+            b.axvline(x, color="grey", lw=0.5)
+            b.text(x, 1.95 - 0.2 * (i % 2), lab, ha="center", va="top")
+        b.set_ylim(0, 2.0)
+        b.set_xscale("log")
+        b.set_xlabel("step (log scale)")
+        b.legend(loc="lower left")
+        fig.tight_layout()
+        return figures.save(fig, path)
+
+
+def run_seeds(toy: dict[str, Any], seeds: list[int]) -> dict[int, tuple[Toy1DConfig, list[Snapshot], ToyGAN, float]]:
+    """`run_figure` for every seed: seed -> (config, snapshots (a)-(d) and (d′), the trained GAN, seconds)."""
+    import time
+
+    out = {}
+    for seed in seeds:
+        cfg = config_from_dict({**toy, "seed": seed})
+        t0 = time.time()
+        shots, t = run_figure(cfg)
+        out[seed] = (cfg, shots, t, time.time() - t0)
+    return out
+
+
+def seed_rows(runs: dict[int, tuple[Toy1DConfig, list[Snapshot], ToyGAN, float]]) -> list[dict[str, Any]]:
+    """One row per seed: JSD at (a) and (d), how far D is from 1/2 and from D* over the data's core at (d) and
+    after retraining (d′), D's loss in the last alternating round, and the seconds the seed took."""
+    rows = []
+    for seed, (c, sh, t, secs) in runs.items():
+        last = t.history[-(c.steps_final_d + 1)]  # the last alternating round, before D was retrained
+        rows.append({"seed": seed, "jsd_a": sh[0].jsd, "jsd_d": sh[3].jsd, "d_half_b": sh[1].max_abs_d_minus_half,
+                     "d_dstar_b": sh[1].max_abs_d_minus_dstar, "d_half_d": sh[3].max_abs_d_minus_half,
+                     "d_half_retrained": sh[4].max_abs_d_minus_half, "d_dstar_d": sh[3].max_abs_d_minus_dstar,
+                     "loss_d_last": last["loss_d"], "seconds": secs})
+    return rows
+
+
+def interval_rows(shots: list[Snapshot], cfg: Toy1DConfig, masses: tuple[float, ...] = (0.68, 0.9, 0.95)) -> list[dict[str, Any]]:
+    """How far D (at (d) and retrained) and D* are from 1/2 over central intervals of p_data of growing mass."""
+    rows = []
+    for m in masses:
+        core = np.abs(shots[3].xs - cfg.data_mu) <= core_halfwidth(cfg, m)
+        rows.append({"mass": m, "halfwidth": core_halfwidth(cfg, m) / cfg.data_sigma,
+                     "d": float(np.abs(shots[3].d[core] - 0.5).max()), "retrained": float(np.abs(shots[4].d[core] - 0.5).max()),
+                     "dstar": float(np.nanmax(np.abs(shots[3].d_star[core] - 0.5)))})
+    return rows

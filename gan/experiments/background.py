@@ -293,6 +293,6 @@ EXPERIMENTS = [
     Experiment("optimal_d", "A one-dimensional GAN in the distribution view", "theory/training_process", OptimalDParams),
     Experiment("accuracy_vs_quality", "Discriminator accuracy vs sample quality", "theory/evaluation",
                AccuracyVsQualityParams, runs=accuracy_vs_quality_runs),
-    Experiment("lecture_autoencoders", "The lecture's autoencoders", "results/model_selection", LectureAutoencodersParams,
+    Experiment("lecture_autoencoders", "The lecture's autoencoders", "results/studies/lecture", LectureAutoencodersParams,
                data=lambda p: [{"name": p.dataset}]),
 ]
