@@ -105,6 +105,7 @@ class SingleModelParams:
     train: dict[str, Any]
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     seed_reported: dict[str, Any] = field(default_factory=dict)  # the source's own numbers, shown as theirs
+    anchors: tuple[str, ...] = ()  # published anchors (config `anchors`) shown beside the FIDs
     overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -163,13 +164,13 @@ class ModelSelectionParams:
 
 
 EXPERIMENTS = [
-    Experiment("cifar_study", "The CIFAR-10 DCGAN study", "results/model_selection", CifarStudyParams,
+    Experiment("cifar_study", "The CIFAR-10 DCGAN study", "results/studies/cifar_study", CifarStudyParams,
                runs=cifar_study_runs, fid=True),
-    Experiment("seminar", "The seminar's MNIST GAN", "results/model_selection", SingleModelParams,
+    Experiment("seminar", "The seminar's MNIST GAN", "results/studies/seminar", SingleModelParams,
                runs=single_model_runs("seminar")),
-    Experiment("lecture_gan", "The lecture's GAN", "results/model_selection", SingleModelParams,
+    Experiment("lecture_gan", "The lecture's GAN", "results/studies/lecture", SingleModelParams,
                runs=single_model_runs("lecture_gan")),
-    Experiment("face_preprocessing", "Face preprocessing", "results/model_selection", FacePreprocessingParams,
+    Experiment("face_preprocessing", "Face preprocessing", "results/studies/face_preprocessing", FacePreprocessingParams,
                runs=face_preprocessing_runs, fid=True),
     Experiment("model_selection", "All models side by side", "results/model_selection", ModelSelectionParams,
                needs=lambda p: tuple(p.sources)),
