@@ -111,7 +111,7 @@ def fid_strip(df: pd.DataFrame, by: str, order: Sequence, title: str, anchor: tu
     (`ok` False) are drawn as red crosses and left out of the mean: named, never averaged."""
     from gan.stats import summarize
 
-    fig, ax = plt.subplots(figsize=(max(4.5, 1.5 * len(order) + 1.5), 3.6))
+    fig, ax = plt.subplots(figsize=(min(7.0, max(4.5, 0.9 * len(order) + 1.5)), 3.6))  # at most the column's width
     jitter = lambda n: np.linspace(-0.12, 0.12, n) if n > 1 else np.zeros(n)  # noqa: E731
     failed_shown = False
     for i, key in enumerate(order):

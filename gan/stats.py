@@ -181,6 +181,7 @@ class Comparison:
     failed: int = 0  # runs that failed and were left out
     total: int = 0  # runs there were
     adjusted_in: int = 1  # the size of the family p_value is adjusted in (1: unadjusted)
+    digits: int = 1  # decimals the means and intervals are printed with
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -208,13 +209,15 @@ class Comparison:
         if self.verdict == "not testable":
             return f"{self.metric} {self.better} n={b.n}, {self.worse} n={w.n}"
         lo, hi = self.difference_ci
-        parts = [f"{self.metric} {self.better} {b.ci()} vs {self.worse} {w.ci()} (mean [95 % CI], n={b.n} and {w.n} {self.unit})",
-                 f"difference {fmt_ci(self.difference, lo, hi)}"]
+        d = self.digits
+        parts = [f"{self.metric} {self.better} {b.ci(d)} vs {self.worse} {w.ci(d)} (mean [95 % CI], n={b.n} and {w.n} {self.unit})",
+                 f"difference {fmt_ci(self.difference, lo, hi, d)}"]
         tests = f"Welch one-sided p = {fmt_p(self.welch_p)}"
         if self.permutation_splits:
             tests += f", exact permutation p = {fmt_p(self.permutation_p)} ({self.permutation_splits} splits)"
-        if self.adjusted_in > 1:
-            tests += f"; Holm-adjusted over {self.adjusted_in} claims: p = {fmt_p(self.p_value)}"
+        if self.adjusted_in > 1:  # the p that decided: the opposite direction's for a contradicted claim
+            p = self.p_value_opposite if self.verdict == "contradicted" else self.p_value
+            tests += f"; Holm-adjusted over {self.adjusted_in} claims: p = {fmt_p(p)}" + (" (opposite direction)" if self.verdict == "contradicted" else "")
         parts.append(tests)
         parts.append(f"Hedges' g = {self.effect_size:.2f}")
         return "; ".join(parts)
@@ -249,7 +252,7 @@ def _decide(p: float, q: float, alpha: float) -> str:
 
 def compare(claim: str, better: str, better_values: Sequence[float | None], worse: str,
             worse_values: Sequence[float | None], alpha: float = ALPHA, *, unit: str = "runs", metric: str = "FID",
-            failed: int = 0, total: int | None = None, exact_up_to: int = 5) -> Comparison:
+            failed: int = 0, total: int | None = None, exact_up_to: int = 5, digits: int = 1) -> Comparison:
     """Test the claim that group `better` has a lower value than group `worse` (one-sided). None/NaN values
     (diverged runs) are left out; `failed`/`total` count the runs left out for failing, for the sentence."""
     a, b = _finite(better_values), _finite(worse_values)
@@ -257,7 +260,7 @@ def compare(claim: str, better: str, better_values: Sequence[float | None], wors
     total = total if total is not None else len(a) + len(b) + failed
     if len(a) < 2 or len(b) < 2:
         return Comparison(claim, better, worse, sa, sb, "none", float("nan"), float("nan"), float("nan"), float("nan"),
-                          alpha, "not testable", unit=unit, metric=metric, failed=failed, total=total)
+                          alpha, "not testable", unit=unit, metric=metric, failed=failed, total=total, digits=digits)
     if a.std() > 0 or b.std() > 0:
         w = sps.ttest_ind(b, a, equal_var=False, alternative="greater")
         welch_p, stat = float(w.pvalue), float(w.statistic)
@@ -275,7 +278,8 @@ def compare(claim: str, better: str, better_values: Sequence[float | None], wors
     diff, lo, hi = welch_interval(b, a)
     mde = min_detectable_effect(sa.std, sa.n, sb.std, sb.n, alpha)
     return Comparison(claim, better, worse, sa, sb, tests, stat, p, q, hedges_g(b, a), alpha, _decide(p, q, alpha),
-                      welch_p, welch_q, perm_p, perm_q, splits, diff, (lo, hi), mde, unit, metric, failed, total)
+                      welch_p, welch_q, perm_p, perm_q, splits, diff, (lo, hi), mde, unit, metric, failed, total,
+                      digits=digits)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:

@@ -1,0 +1,45 @@
+"""Render pilots/results/*.jsonl as the table in pilots/README.md (between the markers): one row per pilot, at
+each evaluation, with what it cost (CPU seconds, on a shared machine) and what it gave.
+
+    python pilots/summarize.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BEGIN, END = "<!-- pilots:begin -->", "<!-- pilots:end -->"
+
+
+def setting(c: dict) -> str:
+    kw = ", ".join(f"{k}={v}" for k, v in c["model_kwargs"].items())
+    extra = [f"{k} {c[k]}" for k in ("label_smoothing", "ema") if c.get(k)] + ([f"d_steps {c['d_steps']}"] if c.get("d_steps", 1) > 1 else [])
+    return (f"{c['model']}({kw}) on {c['data']['name']}, batch {c['batch_size']}, lr {c['lr_g']:g}/{c['lr_d']:g}, "
+            f"β {c['betas'][0]:g}" + (", " + ", ".join(extra) if extra else ""))
+
+
+def rows() -> list[str]:
+    out = ["| pilot | setting | step | CPU s | LeNet-FID | confident | classes | diversity | D acc. real / fake |",
+           "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for f in sorted(HERE.glob("results/*.jsonl")):
+        lines = [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
+        for i, r in enumerate(lines):
+            conf = f"{r['confident']:.2f}" if "confident" in r else "–"
+            cov = str(r.get("covered", "–"))
+            out.append(f"| {r['name'] if i == 0 else ''} | {setting(r['config']) if i == 0 else ''} | {r['step']:,} | {r['cpu_s']:.0f} | "
+                       f"{r['fid']:.1f} | {conf} | {cov} | {r['diversity'] / r['real_diversity']:.2f} | "
+                       f"{r['acc_real']:.2f} / {r['acc_fake']:.2f} |")
+    return out
+
+
+def main() -> None:
+    readme = HERE / "README.md"
+    text = readme.read_text()
+    i, j = text.index(BEGIN), text.index(END)
+    readme.write_text(text[: i + len(BEGIN)] + "\n" + "\n".join(rows()) + "\n" + text[j:])
+
+
+if __name__ == "__main__":
+    main()
