@@ -221,6 +221,51 @@ def test_the_smoke_book_renders_in_chromium(smoke_tree):
     assert shot.is_file() and shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
+def test_the_smoke_book_prints_as_a_pdf_with_every_chapter_and_figure(smoke_tree):
+    """The PDF that Chromium prints (rules/scripts/print_pdf.py): read back by poppler, it has pages, every chapter's
+    title in the order of the table of contents, and the figures as images."""
+    tree, _, _ = smoke_tree
+    pdf = tree / "book/_build/html/thesis.pdf"
+    assert pdf.is_file() and pdf.stat().st_size > 100_000
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert pages >= 40, info
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    titles = []
+    for md in toc_files(tree / "book"):
+        m = re.search(r"^# (.+)$", md.read_text(), re.M)
+        titles.append(m.group(1).strip())
+    flat = re.sub(r"\s+", " ", text).replace("\u2019", "'")  # Sphinx's smart quotes
+    at, missing = 0, []
+    for t in titles:  # each title after the one before it (titles also occur earlier, in links and the contents)
+        i = flat.find(t, at)
+        if i < 0:
+            missing.append(t)
+        else:
+            at = i + len(t)
+    assert not missing, f"chapter titles missing from the PDF, or out of the table of contents' order: {missing}"
+    assert "Traceback" not in text
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    n_images = len([l for l in images.splitlines()[2:] if l.strip()])
+    n_figures = len(list((tree / "book/_build/html").rglob("*.png")))
+    assert n_images >= 20 and n_images >= n_figures // 4, (n_images, n_figures)
+
+
+def toc_files(book: Path) -> list[Path]:
+    """The book's pages in the table of contents' order."""
+    toc = yaml.safe_load((book / "_toc.yml").read_text())
+    out = [toc["root"]]
+
+    def walk(entries):
+        for e in entries:
+            out.append(e["file"])
+            walk(e.get("sections", []))
+
+    walk(toc["chapters"])
+    return [book / f"{f}.md" for f in out]
+
+
 # --- a job killed mid-training resumes from its checkpoint ---------------------------------------------------------
 
 
