@@ -5,15 +5,15 @@ quality, and the lecture's autoencoders. All but accuracy-vs-quality run inside 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from gan.config import ConfigError, DataConfig, did_you_mean, parse
 from gan.data.catalog import check_data
 from gan.demos.configs import AEConfig, DensitySpec, Toy1DConfig
-from gan.experiments.base import (Experiment, RunSpec, check_fid_samples, check_keys_present, check_nonempty,
-                                  check_range, check_seeds, check_train_block, check_unique, check_within,
-                                  train_spec)
+from gan.experiments.base import (Experiment, GanRunsParams, RunSpec, check_fid_samples, check_keys_present,
+                                  check_nonempty, check_range, check_seeds, check_train_block, check_unique,
+                                  check_within, train_spec)
 
 
 def _data(name: str, limit: int | None, key: str) -> DataConfig:
@@ -231,17 +231,12 @@ class OptimalDParams:
 
 
 @dataclass(frozen=True)
-class AccuracyVsQualityParams:
-    seeds: tuple[int, ...]
-    fid_samples: int
+class AccuracyVsQualityParams(GanRunsParams):
     settings: dict[str, dict[str, Any]]  # setting -> train keys merged over `train`
-    train: dict[str, Any]
     tail_fraction: float = 0.2  # "final" D accuracy: its mean over the last part of the steps
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
+        super().__post_init__()
         check_keys_present(self.settings, ["balanced", "overpowered_d"], "settings")
         for name, over in self.settings.items():
             check_train_block({**self.train, **over}, f"settings.{name}")

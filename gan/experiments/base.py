@@ -11,7 +11,7 @@ No torch here: the Snakefile and the staging step import this in milliseconds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from gan.config import ConfigError, DataConfig, TrainConfig, deep_merge, did_you_mean, parse
@@ -125,3 +125,27 @@ def check_keys_present(mapping: dict[str, Any], required: Sequence[str], key: st
     for r in required:
         if r not in mapping:
             raise ConfigError(f"{key}: needs an entry {r!r} (the claim compares it); has {', '.join(mapping) or 'none'}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GanRunsParams:
+    """What every experiment that trains GANs has, checked once: its seeds (one run per seed and per cell), the
+    FID sample count, the train block its runs share, and per-run overrides (run id -> train keys for that run)."""
+
+    seeds: tuple[int, ...]
+    fid_samples: int
+    train: dict[str, Any]
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_seeds(self.seeds)
+        check_fid_samples(self.fid_samples)
+        check_train_block(self.train)
+
+
+@dataclass(frozen=True, kw_only=True)
+class OneModelParams(GanRunsParams):
+    """A GAN experiment whose runs all train one model (a name in gan.models.MODELS and its keyword arguments)."""
+
+    model: str
+    model_kwargs: dict[str, Any] = field(default_factory=dict)

@@ -8,9 +8,8 @@ from typing import Any
 
 from gan.config import ConfigError, DataConfig, parse
 from gan.data.catalog import AUGMENTATIONS, check_data
-from gan.experiments.base import (Experiment, RunSpec, check_fid_samples, check_keys_present, check_nonempty,
-                                  check_range, check_seeds, check_train_block, check_unique, check_within,
-                                  train_spec)
+from gan.experiments.base import (Experiment, GanRunsParams, OneModelParams, RunSpec, check_keys_present,
+                                  check_nonempty, check_range, check_unique, check_within, train_spec)
 
 DEPTHS = (3, 8)  # weight layers per network that gan.models.dcgan builds
 
@@ -42,19 +41,13 @@ class ThesisTimes:
 
 
 @dataclass(frozen=True)
-class DenseConvParams:
-    seeds: tuple[int, ...]
-    fid_samples: int
+class DenseConvParams(GanRunsParams):
     archs: dict[str, Arch]
-    train: dict[str, Any]
     thesis: ThesisTimes | None = None
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
+        super().__post_init__()
         check_keys_present(self.archs, ["dense", "conv"], "archs")
-        check_train_block(self.train)
 
 
 def dense_conv_runs(p: DenseConvParams) -> dict[str, RunSpec]:
@@ -68,25 +61,17 @@ def dense_conv_runs(p: DenseConvParams) -> dict[str, RunSpec]:
 
 
 @dataclass(frozen=True)
-class DepthGridParams:
+class DepthGridParams(OneModelParams):
     g_depths: tuple[int, ...]
     d_depths: tuple[int, ...]
-    seeds: tuple[int, ...]
-    fid_samples: int
-    model: str
-    train: dict[str, Any]
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # run id -> train keys for that run only
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for key in ("g_depths", "d_depths"):
             v = getattr(self, key)
             check_nonempty(v, key)
             check_unique(v, key)
             check_range(v, *DEPTHS, key)
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
-        check_train_block(self.train)
 
 
 def depth_grid_runs(p: DepthGridParams) -> dict[str, RunSpec]:
@@ -102,25 +87,17 @@ def depth_grid_runs(p: DepthGridParams) -> dict[str, RunSpec]:
 
 
 @dataclass(frozen=True)
-class AugmentationParams:
+class AugmentationParams(OneModelParams):
     augmentations: tuple[str, ...]  # names in gan.data.catalog.AUGMENTATIONS; "none" is the baseline
-    seeds: tuple[int, ...]
-    fid_samples: int
-    model: str
-    train: dict[str, Any]
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_unique(self.augmentations, "augmentations")
         for a in self.augmentations:
             if a not in AUGMENTATIONS:
                 raise ConfigError(f"augmentations: unknown augmentation {a!r}; known: {', '.join(AUGMENTATIONS)}")
         if "none" not in self.augmentations or len(self.augmentations) < 2:
             raise ConfigError("augmentations: needs 'none' (the baseline the claim compares with) and at least one other")
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
-        check_train_block(self.train)
 
 
 def augmentation_runs(p: AugmentationParams) -> dict[str, RunSpec]:
@@ -135,18 +112,8 @@ def augmentation_runs(p: AugmentationParams) -> dict[str, RunSpec]:
 
 
 @dataclass(frozen=True)
-class AfhqParams:
-    seeds: tuple[int, ...]
-    fid_samples: int
-    model: str
-    train: dict[str, Any]
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
-        check_train_block(self.train)
+class AfhqParams(OneModelParams):
+    """The 5-layer DCGAN on AFHQ cats: one model, one run per seed."""
 
 
 def afhq_runs(p: AfhqParams) -> dict[str, RunSpec]:

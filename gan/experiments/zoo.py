@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gan.config import ConfigError, TrainConfig, did_you_mean
-from gan.experiments.base import (Experiment, RunSpec, check_data_block, check_fid_samples, check_keys_present,
-                                  check_nonempty, check_range, check_seeds, check_train_block, check_unique,
+from gan.experiments.base import (Experiment, GanRunsParams, OneModelParams, RunSpec, check_data_block,
+                                  check_keys_present, check_nonempty, check_range, check_train_block, check_unique,
                                   train_spec)
 
 TRAIN_KEYS = [f.name for f in dataclasses.fields(TrainConfig)]
@@ -40,21 +40,16 @@ def study_model(entry: dict[str, Any], width: int) -> tuple[str, str, dict[str, 
 
 
 @dataclass(frozen=True)
-class CifarStudyParams:
-    seeds: tuple[int, ...]
-    fid_samples: int
+class CifarStudyParams(GanRunsParams):
     width: int  # base width w of the 32x32 DCGAN (G: 4w-2w-w channels; D: w-2w-4w)
     models: tuple[dict[str, Any], ...]  # each: id, label, optional width_ratio, and the train keys it changes
     claims: tuple[StudyClaim, ...]
-    train: dict[str, Any]
     fid_demo: FidDemo
     seed_reported: dict[str, Any] = field(default_factory=dict)  # the study's own numbers, shown as theirs
     anchors: tuple[str, ...] = ()  # published anchors (config `anchors`) shown beside the FIDs
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
+        super().__post_init__()
         check_range([self.width], 4, 512, "width")
         check_nonempty(self.models, "models")
         ids = []
@@ -78,7 +73,6 @@ class CifarStudyParams:
                 if getattr(c, side) not in ids:
                     raise ConfigError(f"claims[{i}].{side}: no model {getattr(c, side)!r}{did_you_mean(getattr(c, side), ids)}")
         check_nonempty(self.fid_demo.sample_counts, "fid_demo.sample_counts")
-        check_train_block(self.train)
 
     def resolved(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """id -> (label, the train keys the model sets, its width applied), in the study's order."""
@@ -96,22 +90,11 @@ def cifar_study_runs(p: CifarStudyParams) -> dict[str, RunSpec]:
 
 
 @dataclass(frozen=True)
-class SingleModelParams:
+class SingleModelParams(OneModelParams):
     """The seminar's and the lecture's GANs: one model, several seeds."""
 
-    seeds: tuple[int, ...]
-    fid_samples: int
-    model: str
-    train: dict[str, Any]
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
     seed_reported: dict[str, Any] = field(default_factory=dict)  # the source's own numbers, shown as theirs
     anchors: tuple[str, ...] = ()  # published anchors (config `anchors`) shown beside the FIDs
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
-        check_train_block(self.train)
 
 
 def single_model_runs(name: str):
@@ -123,25 +106,17 @@ def single_model_runs(name: str):
 
 
 @dataclass(frozen=True)
-class FacePreprocessingParams:
-    seeds: tuple[int, ...]
-    fid_samples: int
-    model: str
+class FacePreprocessingParams(OneModelParams):
     variants: dict[str, dict[str, Any]]  # raw and preprocessed: the data config each variant trains on
     reference: dict[str, Any]  # the clean images both variants are scored against
     claim: str
-    train: dict[str, Any]
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
+        super().__post_init__()
         check_keys_present(self.variants, ["raw", "preprocessed"], "variants")
         for name, d in self.variants.items():
             check_data_block(d, f"variants.{name}")
         check_data_block(self.reference, "reference")
-        check_train_block(self.train)
 
 
 def face_preprocessing_runs(p: FacePreprocessingParams) -> dict[str, RunSpec]:
