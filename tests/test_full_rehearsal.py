@@ -125,7 +125,7 @@ def _break_inception(tree: Path, cache: Path) -> tuple[dict, str]:
 def _no_mnist(tree: Path, cache: Path) -> tuple[dict, str]:
     shutil.rmtree(cache / "torchvision" / "MNIST")
     overlay = {"experiments": {n: {"full": {"train": {"data": {"download": False}}}} for n in ("dense_conv", "depth_grid", "augmentation")}}
-    return overlay, "MNIST/raw/train-images-idx3-ubyte is missing"
+    return overlay, "MNIST/raw not found and data.download is false"
 
 
 def _partial_mnist(tree: Path, cache: Path) -> tuple[dict, str]:

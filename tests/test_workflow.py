@@ -205,8 +205,15 @@ def test_changing_one_grid_cell_reruns_only_that_cell_its_aggregate_and_the_book
         {"experiments": {"depth_grid": {"smoke": {"overrides": {cell: {"lr_g": 0.0001}}}}}}))
     p = snakemake(tree, "-n", "--config", "scale=smoke", "--configfile", "config/config.yaml", "one_cell.yaml")
     out = p.stdout + p.stderr
-    assert job_counts(out) == {"train_run": 1, "claim": 1, "book": 1, "all": 1}, out[-3000:]
+    from gan.experiments import REGISTRY, parse_all
+
+    params = parse_all(cfg["experiments"], "smoke")
+    readers = sorted(n for n, e in REGISTRY.items() if "depth_grid" in e.needs(params[n]))  # methods, synthesis
+    assert readers, "something reads the depth grid's results"
+    assert job_counts(out) == {"train_run": 1, "claim": 1, "experiment": len(readers), "book": 1, "all": 1}, out[-3000:]
     assert f"results/smoke/depth_grid/runs/{cell}/metrics.json" in out
+    for r in readers:
+        assert f"results/smoke/{r}/report.md" in out, r
 
 
 @pytest.mark.slow
@@ -352,20 +359,13 @@ TOY_CONFIG = """
 
 TOY_REGISTRY = '''
 
-@dataclass(frozen=True)
-class ToySeedsParams:
-    seeds: tuple[int, ...]
-    fid_samples: int
-    train: dict[str, Any]
-
-    def __post_init__(self) -> None:
-        check_seeds(self.seeds)
-        check_fid_samples(self.fid_samples)
-        check_train_block(self.train)
+@dataclass(frozen=True, kw_only=True)
+class ToySeedsParams(GanRunsParams):  # seeds, fid_samples, train and overrides, checked by the base class
+    pass
 
 
 def toy_seeds_runs(p: ToySeedsParams) -> dict[str, RunSpec]:
-    return {f"s{s}": RunSpec(train_spec(p.train, s, {}, f"s{s}"), p.fid_samples, {"seed": s}) for s in p.seeds}
+    return {f"s{s}": RunSpec(train_spec(p.train, s, p.overrides, f"s{s}"), p.fid_samples, {"seed": s}) for s in p.seeds}
 
 
 EXPERIMENTS.append(Experiment("toy_seeds", "A toy experiment", "results/toy_seeds", ToySeedsParams, runs=toy_seeds_runs))
@@ -381,12 +381,14 @@ TOY_NOTEBOOK_CELLS = [
              'ex.finish("### Toy FID per seed\\n\\n" + report.md_table(rows))'),
 ]
 
-TOY_PAGE = """```{include} /_generated/banner.md
+TOY_PAGE = """```{include} /_generated/banners/results/toy_seeds.md
 ```
 
 # A toy experiment
 
 Prose about the toy experiment, with no number in it.
+
+## Results
 
 ```{include} /_generated/toy_seeds/report.md
 :relative-images:

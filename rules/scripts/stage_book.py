@@ -9,8 +9,9 @@ registry (`gan.experiments`), and writes:
 - `banners/<page>.md`: for each page with results, which scale, data sets and FID feature networks its numbers
   come from (from its experiments' manifests), in at most two lines; `scale.md`: the same for the whole build,
   with the commits, for the appendix that explains the scales;
-- for an experiment that was not run at this scale, or did not finish, a `report.md` that says so, and for a
-  claim a `verdict.md` that says so: the book still builds, and says what is missing.
+- for an experiment that was not run at this scale, or did not finish, a `report.md` that says so, for a claim
+  a `verdict.md` that says so, and for any other of its files that a page includes (read from the pages' own
+  `{include}` lines) a line that says so: the book still builds, and says what is missing.
 
 Plain Python plus the torch-free registry. Usage (the workflow's book rule):
     python rules/scripts/stage_book.py --results results/<scale> --scale <scale> --out book/_generated --scale-info '<json>'
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -56,6 +58,24 @@ def not_run_md(exp: str, scale: str, results: str, why: str) -> str:
 
 def no_verdict_md(exp: str, scale: str) -> str:
     return f"_No verdict: `{exp}` was not run at scale `{scale}`._\n"
+
+
+def no_section_md(exp: str, name: str, scale: str) -> str:
+    return f"_Not available: `{exp}` wrote no `{name}` at scale `{scale}`._\n"
+
+
+INCLUDE = re.compile(r"^```\{include\}\s+/_generated/([A-Za-z0-9_]+)/([A-Za-z0-9_.-]+\.md)\s*$", re.M)
+
+
+def included(book: Path) -> dict[str, set[str]]:
+    """Experiment -> the markdown files of its results that the book's pages include."""
+    out: dict[str, set[str]] = {}
+    for page in book.rglob("*.md"):
+        if "_build" in page.parts or "_generated" in page.parts:
+            continue
+        for exp, name in INCLUDE.findall(page.read_text()):
+            out.setdefault(exp, set()).add(name)
+    return out
 
 
 def _as_list(v: Any) -> list[str]:
@@ -138,6 +158,7 @@ def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | Non
     try:
         (tmp / MARKER).write_text("book/_generated is rebuilt by rules/scripts/stage_book.py on every book build.\n")
         manifests: dict[str, dict[str, Any]] = {}
+        includes = included(out.parent)
         for exp in REGISTRY:
             src, dst = results / exp, tmp / exp
             dst.mkdir()
@@ -160,6 +181,9 @@ def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | Non
                 (dst / "report.md").write_text(not_run_md(exp, scale, label, why))
             if exp in claims() and not (dst / "verdict.md").is_file():
                 (dst / "verdict.md").write_text(no_verdict_md(exp, scale))
+            for name in sorted(includes.get(exp, ())):
+                if not (dst / name).is_file():
+                    (dst / name).write_text(no_section_md(exp, name, scale))
         report.unlisted = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name not in REGISTRY
                                  and p.name not in NOT_EXPERIMENTS and not p.name.startswith("."))
         not_run = report.missing + report.incomplete
