@@ -1,5 +1,5 @@
 """Issue 8: a fresh clone's README book command builds the book from the committed mnist5k results, trains
-nothing, and takes under a minute. Tested on a real `git clone` (file times are the clone's, as a reader gets
+nothing, and takes about a minute (two with the PDF). Tested on a real `git clone` (file times are the clone's, as a reader gets
 them), of the committed HEAD."""
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ def test_fresh_clone_builds_the_book_from_committed_results_without_training(tmp
     out = p.stdout + p.stderr
     assert job_counts(out) == {"book": 1, "all": 1}, f"something besides the book ran:\n{out[-3000:]}"
     assert "train_run" not in out
-    assert wall < 60, f"the book took {wall:.0f} s from a fresh clone"
+    # issue 8 asked for under a minute for the HTML book; the book rule now also makes the PDF (a second, single-page
+    # Sphinx build printed by Chromium), which about doubles it
+    assert wall < 120, f"the book took {wall:.0f} s from a fresh clone"
     html = (clone / "book/_build/html/index.html")
     assert html.is_file()
     banner = (clone / "book/_generated/banners/results/depth_grid.md").read_text()  # the depth grid page's banner
