@@ -248,7 +248,12 @@ def build_book(tmp_path: Path, scale: str = "smoke", skip: tuple[str, ...] = ())
                        text=True, timeout=600, cwd=tmp_path)
     assert p.returncode == 0, p.stdout[-6000:] + p.stderr[-6000:]
     assert "warning" not in p.stderr.lower(), p.stderr[-6000:]
-    return book / "_build" / "html"
+    html = book / "_build" / "html"
+    if Path("/usr/bin/chromium").exists():  # the front page links thesis.pdf, which the book rule prints; printed
+        # here from the front page alone, by the same script (the whole book's PDF is tested on the smoke DAG)
+        subprocess.run([sys.executable, str(ROOT / "rules/scripts/print_pdf.py"), str(html / "index.html"),
+                        str(html / "thesis.pdf")], check=True, timeout=300, cwd=ROOT, capture_output=True)
+    return html
 
 
 @pytest.fixture(scope="module")
@@ -306,13 +311,14 @@ def test_book_renders_in_chromium(built_book, tmp_path):
 @pytest.mark.slow
 @needs_chromium
 def test_browser_check_catches_what_a_reader_would_see(tmp_path):
-    """The checker itself: a page with a broken image, dead links, raw TeX and an external request fails it."""
+    """The checker itself: a page with a broken image, a file name for alt text, dead links, raw TeX and an external
+    request fails it."""
     from browser_check import check_book
 
     _png(tmp_path / "ok.png")
     (tmp_path / "other.html").write_text('<html><body><h1 id="there">Other</h1></body></html>')
     (tmp_path / "index.html").write_text("""<html><head><script src="https://example.invalid/x.js"></script></head><body>
-<p>Raw maths $$x^2$$ left as text.</p><img src="ok.png"><img src="missing.png">
+<p>Raw maths $$x^2$$ left as text.</p><img src="ok.png" alt="a coloured test pattern"><img src="missing.png" alt="missing.png">
 <a href="other.html#there">fine</a> <a href="other.html#nowhere">dead anchor</a> <a href="gone.html">dead link</a>
 <a href="https://arxiv.org/abs/1406.2661">external link (allowed)</a>
 <script>undefinedFunction();</script></body></html>""")
@@ -320,6 +326,7 @@ def test_browser_check_catches_what_a_reader_would_see(tmp_path):
     text = "\n".join(problems)
     assert stats["pages"] == 2 and stats["images"] == 2 and stats["external_links"] == 1
     for expected in ["external request https://example.invalid/x.js", "raw TeX delimiters", "image did not load: missing.png",
-                     "dead anchor other.html#nowhere", "dead link", "gone.html", "JavaScript error"]:
+                     "dead anchor other.html#nowhere", "dead link", "gone.html", "JavaScript error",
+                     "image missing.png has no alt text that says what it shows ('missing.png')"]:
         assert expected in text, (expected, text)
     assert "ok.png" not in text and "#there" not in text
