@@ -181,13 +181,9 @@ def plot_code_pcs(trained: dict[str, Trained], names: Sequence[str], test: torch
     per model in two columns, coloured by the digit's label. Returns the width for `gan.report.figure`."""
     from gan.demos import figures
 
-    nrows, ncols = figures.grid_shape(len(names), 2)
-    height = 2.9 * nrows + 0.6
     with figures.column_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(figures.COLUMN_IN, height), squeeze=False)
-        for ax in axes.flat[len(names):]:
-            ax.axis("off")
-        for ax, n in zip(axes.flat, names):
+        fig, axes, height = figures.panels(len(names), 2, 2.9, 0.6)
+        for ax, n in zip(axes, names):
             pc, share = pca2(codes(trained[n].result.model, test))
             ax.scatter(pc[:, 0], pc[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5, rasterized=True)
             ax.set_title(f"{n}\n{trained[n].result.config.code_dim}-D code, 2 PCs hold {share:.0%}", fontsize=9)

@@ -213,13 +213,9 @@ def plot_toy_chains(x: torch.Tensor, sched: Schedule, kept: dict[int, torch.Tens
     from gan.demos import figures
 
     g = torch.Generator().manual_seed(seed)
-    nrows, ncols = figures.grid_shape(len(times), 3)
-    height = 2.15 * nrows + 0.35
     with figures.column_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(figures.COLUMN_IN, height), squeeze=False)
-        for ax in axes.flat[len(times):]:
-            ax.axis("off")
-        for ax, t in zip(axes.flat, times):
+        fig, axes, height = figures.panels(len(times), 3, 2.15, 0.35)
+        for ax, t in zip(axes, times):
             f, r = noised(sched, x, t, g), kept[t]
             ax.scatter(f[:, 0], f[:, 1], s=0.4, color="tab:blue", alpha=0.5, rasterized=True)
             ax.scatter(r[:, 0], r[:, 1], s=0.4, color="tab:red", alpha=0.5, rasterized=True)

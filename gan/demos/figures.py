@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import matplotlib
 
@@ -95,3 +95,15 @@ def grid_shape(n: int, ncols: int = 2) -> tuple[int, int]:
     """(rows, columns) for n panels in at most `ncols` columns: 2x2 rather than 1x4."""
     ncols = max(1, min(ncols, n))
     return math.ceil(n / ncols), ncols
+
+
+def panels(n: int, ncols: int, row_in: float, top_in: float) -> tuple[Any, list[Any], float]:
+    """A column-wide figure of n panels in at most `ncols` columns (rows `row_in` tall, `top_in` above them for a
+    legend), the unused cells blanked. Returns (figure, the n axes in reading order, its height in inches); call it
+    inside `column_style()`."""
+    nrows, ncols = grid_shape(n, ncols)
+    height = row_in * nrows + top_in
+    fig, axes = plt.subplots(nrows, ncols, figsize=(COLUMN_IN, height), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    return fig, list(axes.flat[:n]), height

@@ -269,13 +269,9 @@ def plot_optimal_d(checks: Sequence[PairCheck], path: str | Path) -> str:
     above. Returns the width for `gan.report.figure`."""
     from gan.demos import figures
 
-    nrows, ncols = figures.grid_shape(len(checks), 2)
-    height = 2.1 * nrows + 0.5
     with figures.column_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(figures.COLUMN_IN, height), squeeze=False)
-        for ax in axes.flat[len(checks):]:
-            ax.axis("off")
-        for k, (ax, c) in enumerate(zip(axes.flat, checks)):
+        fig, axes, height = figures.panels(len(checks), 2, 2.1, 0.5)
+        for k, (ax, c) in enumerate(zip(axes, checks)):
             (a1, b1), (a2, b2) = c.p_data.interval(1e-4), c.p_g.interval(1e-4)
             xs = np.linspace(min(a1, a2), max(b1, b2), 801)
             ax.plot(xs, c.p_data.pdf(xs), ":", color="k", lw=2, label="p_data")
@@ -284,7 +280,7 @@ def plot_optimal_d(checks: Sequence[PairCheck], path: str | Path) -> str:
             ax.plot(xs, special.expit(c.ascent.logit(xs)), "--", color="tab:blue", label="D by gradient ascent on V")
             ax.set_title(f"pair {k + 1}: {c.p_data.name} vs {c.p_g.name}", fontsize=9)
             ax.set_ylim(-0.02, 1.05)
-        fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=2)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="upper center", ncol=2)
         fig.tight_layout(rect=(0, 0, 1, 1 - 0.5 / height))
         return figures.save(fig, path)
 
