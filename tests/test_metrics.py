@@ -97,6 +97,33 @@ def test_fid_of_a_set_with_itself_is_zero():
         reference_fid(st.mu, st.sigma, other.mu, other.sigma), rel=1e-6)
 
 
+@pytest.mark.parametrize("n_a, n_b", [(5, 400), (20, 400), (64, 400), (400, 30), (12, 40), (2, 3)])
+def test_fid_low_rank_route_equals_the_full_computation(n_a, n_b):
+    """Fewer vectors than dimensions: the n x n route gives the d x d computation's value (and pytorch-fid's)."""
+    rng = np.random.default_rng(n_a + n_b)
+    d = 64
+    mix = rng.normal(size=(d, d))
+    a, b = rng.normal(size=(n_a, d)) @ mix, rng.normal(size=(n_b, d)) @ mix * 0.7 + 0.3
+    sa, sb = feature_stats(a), feature_stats(b)
+    assert (sa.factor is not None) == (n_a <= d) and (sb.factor is not None) == (n_b <= d)
+    if sa.factor is not None:
+        assert np.allclose(sa.factor.T @ sa.factor, sa.sigma)
+    # the d x d route adds square roots of eigenvalues that are zero only to rounding: agreement to 1e-6 relative
+    full = frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma)
+    assert fid_from_features(a, b) == pytest.approx(full, rel=1e-6)
+    assert fid_from_features(sb, sa) == pytest.approx(fid_from_features(a, b), rel=1e-12)
+    if min(n_a, n_b) > 10:  # sqrtm of a near-singular product is itself inexact below that
+        assert fid_from_features(a, b) == pytest.approx(reference_fid(sa.mu, sa.sigma, sb.mu, sb.sigma), rel=1e-6)
+
+
+def test_reference_stats_cache_keeps_the_low_rank_factor(tmp_path):
+    net = feat.LeNetFID(channels=1, num_classes=10, name="LeNet (untrained)", key="lenet-test").eval()
+    images = torch.randint(0, 256, (6, 1, 28, 28), dtype=torch.uint8)
+    first = fidmod.reference_stats(net, images, tmp_path)
+    again = fidmod.reference_stats(net, images, tmp_path)
+    assert first.factor is not None and np.array_equal(first.factor, again.factor) and again.n == 6
+
+
 def test_frechet_shape_errors():
     with pytest.raises(ValueError, match="shape mismatch"):
         frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))

@@ -4,6 +4,11 @@ FID = |mu_1 - mu_2|^2 + tr(S_1 + S_2 - 2 (S_1 S_2)^(1/2)). The trace of the matr
 the sum of the square roots of the eigenvalues of S_1^(1/2) S_2 S_1^(1/2), a symmetric PSD matrix with the same
 spectrum as S_1 S_2: exact for PSD covariances, no complex parts to discard, and faster than scipy's sqrtm
 (tests check it against sqrtm to 1e-6 relative).
+
+A set of n < d feature vectors has a covariance of rank at most n - 1: S = A^T A with A the centred features over
+sqrt(n - 1). The nonzero eigenvalues of S S_2 = A^T (A S_2) are those of A S_2 A^T, an n x n matrix, so the trace
+is exact from it in O(n d^2) rather than O(d^3): three 2,048-d eigendecompositions become one small one when a few
+hundred samples are scored in Inception's space (the feature-network calibration, small runs).
 """
 
 from __future__ import annotations
@@ -23,13 +28,16 @@ class FeatureStats:
     mu: np.ndarray  # [d] float64
     sigma: np.ndarray  # [d, d] float64
     n: int
+    factor: np.ndarray | None = None  # [n, d] with factor.T @ factor == sigma, kept only when n <= d (low rank)
 
 
 def feature_stats(features: np.ndarray) -> FeatureStats:
     f = np.asarray(features, dtype=np.float64)
     if f.ndim != 2 or len(f) < 2:
         raise ValueError(f"need at least 2 feature vectors [n, d], got shape {f.shape}")
-    return FeatureStats(f.mean(0), np.cov(f, rowvar=False), len(f))
+    mu = f.mean(0)
+    factor = (f - mu) / np.sqrt(len(f) - 1) if len(f) <= f.shape[1] else None
+    return FeatureStats(mu, np.cov(f, rowvar=False), len(f), factor)
 
 
 def _sqrt_psd(s: np.ndarray) -> np.ndarray:
@@ -49,10 +57,28 @@ def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
 
 
+def _frechet_low_rank(mu1: np.ndarray, factor1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray,
+                      sigma2: np.ndarray) -> float:
+    """The Fréchet distance with sigma1 = factor1^T factor1 of low rank: tr (S_1 S_2)^(1/2) from A S_2 A^T."""
+    if mu1.shape != mu2.shape or sigma2.shape != (len(mu1), len(mu1)) or factor1.shape[1] != len(mu1):
+        raise ValueError(f"shape mismatch: mu {mu1.shape} vs {mu2.shape}, sigma {sigma2.shape}, factor {factor1.shape}")
+    m = factor1 @ sigma2 @ factor1.T
+    tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)).sum()
+    diff = mu1 - mu2
+    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
+
+
 def fid_from_features(a: np.ndarray | FeatureStats, b: np.ndarray | FeatureStats) -> float:
+    """FID between two feature sets (arrays [n, d] or their statistics); exact by the low-rank route when either
+    set has no more vectors than dimensions."""
     sa = a if isinstance(a, FeatureStats) else feature_stats(a)
     sb = b if isinstance(b, FeatureStats) else feature_stats(b)
-    return frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma)
+    low = [s for s in (sa, sb) if s.factor is not None]
+    if not low:
+        return frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma)
+    small = min(low, key=lambda s: s.n)
+    other = sb if small is sa else sa
+    return _frechet_low_rank(small.mu, small.factor, small.sigma, other.mu, other.sigma)
 
 
 def reference_stats(net: FeatureNet, images: torch.Tensor, cache: Path | None = None) -> FeatureStats:
@@ -63,15 +89,15 @@ def reference_stats(net: FeatureNet, images: torch.Tensor, cache: Path | None = 
         h.update(images.contiguous().numpy().tobytes())
         path = Path(cache) / f"refstats-{h.hexdigest()[:16]}.npz"
         if path.exists():
-            z = np.load(path)
-            return FeatureStats(z["mu"], z["sigma"], int(z["n"]))
+            z = np.load(path)  # plain arrays: np.load refuses pickled objects by default
+            return FeatureStats(z["mu"], z["sigma"], int(z["n"]), z["factor"] if "factor" in z.files else None)
     st = feature_stats(extract_features(net, images))
     if cache is not None:
         from gan.provenance import atomic_write_bytes
         import io
 
         buf = io.BytesIO()
-        np.savez(buf, mu=st.mu, sigma=st.sigma, n=st.n)
+        np.savez(buf, mu=st.mu, sigma=st.sigma, n=st.n, **({} if st.factor is None else {"factor": st.factor}))
         atomic_write_bytes(path, buf.getvalue())
     return st
 
