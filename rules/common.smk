@@ -166,7 +166,8 @@ def run_outputs(name):
 def run_command(wildcards):
     spec = RUNS[(wildcards.experiment, wildcards.run_id)]
     # the data rule got the data (rules/data.smk): a training job never downloads
-    train = dict(spec["train"], threads=threads_of("train"), data=dict(spec["train"]["data"], download=False))
+    # torch's threads are the job's, as the scheduler grants them (`-p threads {threads}` in the rule's shell)
+    train = dict(spec["train"], data=dict(spec["train"]["data"], download=False))
     out_dir = f"{R}/{wildcards.experiment}/runs/{wildcards.run_id}"
     return papermill(
         "analysis/train.ipynb", f"{out_dir}/run.ipynb", "train_run",

@@ -29,5 +29,7 @@ rule train_run:
         "../envs/train.yaml"
     params:
         cmd=run_command,
+    # torch uses the threads the scheduler granted: the config's on a cluster node (--cpus-per-task), fewer where
+    # --cores or --set-threads says so; the run's manifest records them in its config
     shell:
-        "{params.cmd} 2> {log}"
+        "{params.cmd} -p threads {threads} 2> {log}"
