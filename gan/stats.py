@@ -203,6 +203,11 @@ class Comparison:
     def short(self) -> str:
         return SHORT[self.verdict]
 
+    @property
+    def deciding_p(self) -> float:
+        """The p that decided the verdict: the opposite direction's for a contradicted claim."""
+        return self.p_value_opposite if self.verdict == "contradicted" else self.p_value
+
     def numbers(self) -> str:
         """The means with intervals, the difference with its interval, the tests: one clause, no verdict."""
         b, w = self.better_summary, self.worse_summary
@@ -215,9 +220,8 @@ class Comparison:
         tests = f"Welch one-sided p = {fmt_p(self.welch_p)}"
         if self.permutation_splits:
             tests += f", exact permutation p = {fmt_p(self.permutation_p)} ({self.permutation_splits} splits)"
-        if self.adjusted_in > 1:  # the p that decided: the opposite direction's for a contradicted claim
-            p = self.p_value_opposite if self.verdict == "contradicted" else self.p_value
-            tests += f"; Holm-adjusted over {self.adjusted_in} claims: p = {fmt_p(p)}" + (" (opposite direction)" if self.verdict == "contradicted" else "")
+        if self.adjusted_in > 1:
+            tests += f"; Holm-adjusted over {self.adjusted_in} claims: p = {fmt_p(self.deciding_p)}" + (" (opposite direction)" if self.verdict == "contradicted" else "")
         parts.append(tests)
         parts.append(f"Hedges' g = {self.effect_size:.2f}")
         return "; ".join(parts)

@@ -99,9 +99,12 @@ def test_compare_contradicted_and_not_decided_with_its_power():
                 "none", [10.0, 11.0, 12.0, 10.4, 11.2, 10.9])
     assert c.verdict == "contradicted" and c.permutation_splits == 0  # 6 per group: Welch alone
     assert "**contradict**" in c.sentence() and c.effect_size < 0
+    # the p that decided a contradiction is the opposite direction's (the claim's own is near 1)
+    assert c.deciding_p == c.p_value_opposite <= 0.05 < c.p_value
     n = compare("x beats y", "x", [10.0, 14.0, 12.0, 11.0], "y", [11.0, 15.0, 13.0, 12.5])
     assert n.verdict == "inconclusive" and "**do not decide**" in n.sentence()
     assert math.isfinite(n.min_detectable) and "could have detected a difference of about" in n.sentence()
+    assert n.deciding_p == n.p_value
 
 
 def test_a_group_without_two_valid_runs_is_not_testable():
