@@ -16,6 +16,12 @@ from typing import Any, Sequence
 
 from gan.provenance import atomic_write_text
 
+# Under a chapter's verdicts on the thesis's headline claims: they are tested one at a time there, and corrected
+# together (Holm) only on the synthesis page, whose verdicts can differ and are the book's.
+BEFORE_CORRECTION = ("Each verdict above holds for its claim alone (α = 0.05), before the correction for testing the "
+                     "thesis's headline claims together; the corrected verdicts, which the book stands by, are in "
+                     "{doc}`/synthesis`.")
+
 
 def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, align: str | None = None) -> str:
     """A GitHub/MyST pipe table from a list of dicts (values printed as they are; format them first)."""
