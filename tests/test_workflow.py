@@ -239,6 +239,9 @@ def test_the_smoke_book_prints_as_a_pdf_with_every_chapter_and_figure(smoke_tree
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages >= 40, info
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    first = re.sub(r"\s+", " ", text.split("\f")[0])
+    title = re.search(r"^title: (.+)$", (tree / "book/_config.yml").read_text(), re.M).group(1).strip().strip('"')
+    assert title in first, f"page 1 of the PDF is not the title page: {first[:300]!r}"
     titles = []
     for md in toc_files(tree / "book"):
         m = re.search(r"^# (.+)$", md.read_text(), re.M)
