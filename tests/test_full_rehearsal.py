@@ -40,7 +40,7 @@ FULL_REHEARSAL = {"experiments": {
     "dense_conv": {"full": {"seeds": [0], "fid_samples": 8, "train": STEPS}},
     "depth_grid": {"full": {"seeds": [0], "fid_samples": 8, "train": STEPS}},
     "augmentation": {"full": {"seeds": [0], "fid_samples": 8, "train": STEPS}},
-    "afhq": {"full": {"fid_samples": 8, "train": STEPS}},
+    "afhq": {"full": {"seeds": [0], "fid_samples": 8, "train": STEPS}},
     "cifar_study": {"full": {"seeds": [0], "fid_samples": 8, "fid_demo": {"sample_counts": [8, 16]}, "train": STEPS}},
     "seminar": {"full": {"seeds": [0], "fid_samples": 8, "train": STEPS}},
     "lecture_gan": {"full": {"seeds": [0], "fid_samples": 8, "train": STEPS}},
