@@ -245,7 +245,7 @@ def test_smoke_slice_runs_through_sbatch(cluster, tmp_path):
 def test_full_rehearsal_slice_runs_through_sbatch(cluster, full_rehearsal, tmp_path):
     """The `full` rehearsal (tests/test_full_rehearsal.py) again through `--profile slurm`, for a slice with one job
     of every kind: the AFHQ data rule (a local rule: it runs on the submitting host, not through sbatch), the AFHQ
-    training run at its full shape, its aggregate, the synthesis that reads it, and the book. Every submitted job
+    training run at its full shape, its aggregate, the pages that read it (methods, synthesis), and the book. Every submitted job
     asks for the GPUs the config gives it (stand-ins here) and COMPLETES on the cluster."""
     src, env, _, _ = full_rehearsal
     tree = tmp_path / "tree"
