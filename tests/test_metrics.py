@@ -127,6 +127,8 @@ def test_reference_stats_cache_keeps_the_low_rank_factor(tmp_path):
 def test_frechet_shape_errors():
     with pytest.raises(ValueError, match="shape mismatch"):
         frechet_distance(np.zeros(3), np.eye(3), np.zeros(4), np.eye(4))
+    with pytest.raises(ValueError, match="factor"):
+        frechet_distance(np.zeros(3), np.eye(3), np.zeros(3), np.eye(3), factor1=np.zeros((2, 4)))
     with pytest.raises(ValueError, match="at least 2"):
         feature_stats(np.zeros((1, 3)))
 

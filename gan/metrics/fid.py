@@ -45,40 +45,36 @@ def _sqrt_psd(s: np.ndarray) -> np.ndarray:
     return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
 
 
-def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray) -> float:
+def frechet_distance(mu1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray, sigma2: np.ndarray,
+                     factor1: np.ndarray | None = None) -> float:
+    """The Fréchet distance between N(mu1, sigma1) and N(mu2, sigma2). With `factor1` (A, sigma1 = A^T A, fewer rows
+    than dimensions) the trace comes from the small matrix A S_2 A^T instead of S_1^(1/2) S_2 S_1^(1/2)."""
     mu1, mu2 = np.atleast_1d(np.asarray(mu1, np.float64)), np.atleast_1d(np.asarray(mu2, np.float64))
     s1, s2 = np.atleast_2d(np.asarray(sigma1, np.float64)), np.atleast_2d(np.asarray(sigma2, np.float64))
-    if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (len(mu1), len(mu1)):
-        raise ValueError(f"shape mismatch: mu {mu1.shape} vs {mu2.shape}, sigma {s1.shape} vs {s2.shape}")
-    r1 = _sqrt_psd(s1)
-    m = r1 @ s2 @ r1
+    if mu1.shape != mu2.shape or s1.shape != s2.shape or s1.shape != (len(mu1), len(mu1)) or (
+            factor1 is not None and np.shape(factor1)[1:] != mu1.shape):
+        raise ValueError(f"shape mismatch: mu {mu1.shape} vs {mu2.shape}, sigma {s1.shape} vs {s2.shape}"
+                         + ("" if factor1 is None else f", factor {np.shape(factor1)}"))
+    if factor1 is None:
+        r1 = _sqrt_psd(s1)
+        m = r1 @ s2 @ r1
+    else:
+        a = np.asarray(factor1, np.float64)
+        m = a @ s2 @ a.T
     tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)).sum()
     diff = mu1 - mu2
     return float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * tr_covmean)
 
 
-def _frechet_low_rank(mu1: np.ndarray, factor1: np.ndarray, sigma1: np.ndarray, mu2: np.ndarray,
-                      sigma2: np.ndarray) -> float:
-    """The Fréchet distance with sigma1 = factor1^T factor1 of low rank: tr (S_1 S_2)^(1/2) from A S_2 A^T."""
-    if mu1.shape != mu2.shape or sigma2.shape != (len(mu1), len(mu1)) or factor1.shape[1] != len(mu1):
-        raise ValueError(f"shape mismatch: mu {mu1.shape} vs {mu2.shape}, sigma {sigma2.shape}, factor {factor1.shape}")
-    m = factor1 @ sigma2 @ factor1.T
-    tr_covmean = np.sqrt(np.clip(np.linalg.eigvalsh((m + m.T) / 2), 0, None)).sum()
-    diff = mu1 - mu2
-    return float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * tr_covmean)
-
-
 def fid_from_features(a: np.ndarray | FeatureStats, b: np.ndarray | FeatureStats) -> float:
     """FID between two feature sets (arrays [n, d] or their statistics); exact by the low-rank route when either
-    set has no more vectors than dimensions."""
+    set has no more vectors than dimensions (the smaller such set goes first, with its factor)."""
     sa = a if isinstance(a, FeatureStats) else feature_stats(a)
     sb = b if isinstance(b, FeatureStats) else feature_stats(b)
     low = [s for s in (sa, sb) if s.factor is not None]
-    if not low:
-        return frechet_distance(sa.mu, sa.sigma, sb.mu, sb.sigma)
-    small = min(low, key=lambda s: s.n)
-    other = sb if small is sa else sa
-    return _frechet_low_rank(small.mu, small.factor, small.sigma, other.mu, other.sigma)
+    first = min(low, key=lambda s: s.n) if low else sa
+    second = sb if first is sa else sa
+    return frechet_distance(first.mu, first.sigma, second.mu, second.sigma, factor1=first.factor)
 
 
 def reference_stats(net: FeatureNet, images: torch.Tensor, cache: Path | None = None) -> FeatureStats:
