@@ -11,11 +11,17 @@ set here once and calibrated on real and deliberately broken runs (tests/test_he
 | blank | pixel standard deviation over all samples (0-255) | < 2 |
 | collapse | mean pairwise distance of the samples / that of real images | < 0.25 |
 | collapse (classes) | classes a classifier of the real data finds in >= 5 % of the samples | < half the classes |
-| noise | FID, against the FID of uniform-noise images in the same network and reference | >= that FID |
+| noise | FID, against the FID of uniform-noise images in the same network and reference | >= half that FID |
+
+All of them are measured against the run's own training images (without augmentation): health asks whether a run
+learnt its data, whatever reference its FID is reported against.
 
 The thresholds are far from what trained runs give (trained MNIST runs: D accuracy on fakes 0.6-0.9, diversity
 0.9-1.1, all 10 classes, FID a tenth of the noise FID or less) and close to what broken ones give (the seminar GAN
-at its first budget: blank, D accuracy 1.0; noise images: FID 1,341 in LeNet-FID).
+at its first budget: blank, D accuracy 1.0; noise images: FID 1,341 in LeNet-FID). The noise line sits where the
+LeNet-FID calibration (results/*/feature_net) puts it: legible digits blurred by 1 px score 0.41 of the noise FID
+and pass, real digits of only two classes score 0.69 of it and fail; so do the checkerboards of the CIFAR study's
+DCGAN 2 on the colour stand-in (0.53-0.58; its trained models score 0.12-0.43).
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ TAIL = 0.2
 BLANK_STD = 2.0
 COLLAPSE_DIVERSITY = 0.25
 MIN_CLASS_FRACTION = 0.5
+NOISE_FRACTION = 0.5  # of the FID of uniform-noise images
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,6 @@ def assess(*, log: Sequence[dict[str, float]], diverged_at: int | None, fake: to
             reasons.append(f"collapse (sample diversity {div:.2f} of the real images')")
     if classes_covered is not None and num_classes and classes_covered < MIN_CLASS_FRACTION * num_classes:
         reasons.append(f"collapse ({classes_covered} of {num_classes} classes in at least 5 % of the samples)")
-    if fid is not None and noise_fid is not None and fid >= noise_fid:
-        reasons.append(f"noise (FID {fid:.0f}, at or above the {noise_fid:.0f} of uniform-noise images)")
+    if fid is not None and noise_fid is not None and fid >= NOISE_FRACTION * noise_fid:
+        reasons.append(f"noise (FID {fid:.0f}, over half the {noise_fid:.0f} of uniform-noise images)")
     return Health("failed" if reasons else "ok", tuple(reasons), acc, std, div, classes_covered, num_classes, noise_fid)

@@ -58,12 +58,8 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
     atomic_savefig(fig, out / "losses.png")
     plt.close(fig)
 
-    if fid_reference is not None:
-        real = load_dataset(parse(DataConfig, fid_reference, "fid_reference."))
-    elif cfg.data.augment != "none":
-        real = load_dataset(cfg.data.replace(augment="none"))
-    else:
-        real = data
+    own = load_dataset(cfg.data.replace(augment="none")) if cfg.data.augment != "none" else data
+    real = load_dataset(parse(DataConfig, fid_reference, "fid_reference.")) if fid_reference is not None else own
     net, net_info = feature_network(fid_network, real, inception_weights=inception_weights)
     score: dict[str, Any] = {"fid": None, "fid_features": net.name, "fid_samples": fid_samples,
                              "fid_reference_images": len(real)}
@@ -76,11 +72,14 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
             classifier = net if getattr(net, "head", None) is not None and net_info.get("task") == "classifier" \
                 else lenet_fid_network(real)[0]
             digits = digit_metrics(classifier, fake)
-    noise = torch.randint(0, 256, (fid_samples, *real.shape), generator=torch.Generator().manual_seed(NOISE_SEED),
+    # Health asks whether the run learnt its own training images, so it measures against them even where the
+    # FID above is reported against another reference (the face study scores raw-folder runs against faces).
+    own_fid = score["fid"] if own is real or fake is None else score_samples(net, fake, own.images, cache=cache_dir())["fid"]
+    noise = torch.randint(0, 256, (fid_samples, *own.shape), generator=torch.Generator().manual_seed(NOISE_SEED),
                           dtype=torch.uint8)
-    # what pure noise scores in this network against this reference (cached: the same for every run of a scale)
-    noise_fid = fid_from_features(reference_stats(net, noise, cache_dir()), reference_stats(net, real.images, cache_dir()))
-    health = assess(log=result.log, diverged_at=result.diverged_at, fake=fake, real=real.images, fid=score["fid"],
+    # what pure noise scores in this network against those images (cached: the same for every run of a scale)
+    noise_fid = fid_from_features(reference_stats(net, noise, cache_dir()), reference_stats(net, own.images, cache_dir()))
+    health = assess(log=result.log, diverged_at=result.diverged_at, fake=fake, real=own.images, fid=own_fid,
                     noise_fid=noise_fid, classes_covered=digits.classes_covered if digits else None,
                     num_classes=real.num_classes or None)
     last = result.log[-1] if result.log else {}
@@ -91,7 +90,7 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
         **{f"final_{k}": last.get(k) for k in ("loss_d", "loss_g", "acc_real", "acc_fake")},
         "status": health.status, "failure": "; ".join(health.reasons) or None,
         "tail_acc_fake": health.tail_acc_fake, "pixel_std": health.pixel_std, "diversity_ratio": health.diversity_ratio,
-        "noise_fid": noise_fid, "confident_share": digits.confident_share if digits else None,
+        **({"health_fid": own_fid} if own is not real else {}), "noise_fid": noise_fid, "confident_share": digits.confident_share if digits else None,
         "classes_covered": digits.classes_covered if digits else None,
         "class_shares": list(digits.class_shares) if digits else None,
     }

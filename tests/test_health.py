@@ -1,6 +1,7 @@
 """Run health (gan.health), tested both ways: sets of images a trained generator could make pass, and each way a
 run fails is caught, with the reason in words. The image sets are real MNIST-5k digits, degraded as the
-LeNet-FID calibration degrades them, and deliberately broken sets (blank, one image, two classes, noise)."""
+LeNet-FID calibration degrades them, and deliberately broken sets (blank, one image, two classes, digits seen
+through a checkerboard, noise)."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ def test_what_a_trained_generator_could_make_passes(setup):
     ("blank", "blank samples"),
     ("one image", "collapse (sample diversity"),
     ("two classes", "collapse (2 of 10 classes"),
+    ("checkerboard", "noise (FID"),  # the CIFAR study's DCGAN 2 draws its colour digits through one
     ("uniform noise", "noise (FID"),
 ])
 def test_each_way_of_failing_is_caught(setup, broken, reason):
@@ -67,9 +69,22 @@ def test_each_way_of_failing_is_caught(setup, broken, reason):
     images = {"blank": torch.zeros_like(pool),
               "one image": pool[:1].expand(N, -1, -1, -1).contiguous(),
               "two classes": pool[labels < 2][torch.randint(int((labels < 2).sum()), (N,), generator=torch.Generator().manual_seed(2))],
+              "checkerboard": pool * ((torch.arange(28)[:, None] + torch.arange(28)) % 2).to(torch.uint8),
               "uniform noise": torch.randint(0, 256, pool.shape, generator=torch.Generator().manual_seed(3), dtype=torch.uint8)}[broken]
     h = _assess(setup, images)
     assert h.status == "failed" and any(r.startswith(reason) for r in h.reasons), h.reasons
+
+
+def test_the_noise_line_sits_between_blurred_digits_and_a_two_class_collapse(setup):
+    """The calibration that places it: legible digits blurred by 1 px stay under half the noise FID, real digits of
+    two classes and digits behind a checkerboard land over it, with room on both sides."""
+    net, ref, _, noise_fid, data = setup
+    pool, labels = _pool(setup), data.labels[2500:2500 + N]
+    ratio = {name: fid_from_features(extract_features(net, x), ref) / noise_fid for name, x in {
+        "blurred": _blur(pool, 1.0), "two classes": pool[labels < 2],
+        "checkerboard": pool * ((torch.arange(28)[:, None] + torch.arange(28)) % 2).to(torch.uint8)}.items()}
+    assert ratio["blurred"] < 0.9 * health.NOISE_FRACTION, ratio
+    assert min(ratio["two classes"], ratio["checkerboard"]) > 1.1 * health.NOISE_FRACTION, ratio
 
 
 def test_a_discriminator_that_won_fails_the_run_and_divergence_too(setup):
