@@ -111,6 +111,14 @@ def claim_entry(c: Any, *, source: str, quote: str, headline: bool, data: str) -
     return {**c.to_dict(), "source": source, "quote": quote, "headline": headline, "data": data}
 
 
+def corrected_verdicts_md(claims: Sequence[tuple[str, Any]], family_size: int, alpha: float) -> str:
+    """A chapter's headline claims as the book decides them: (quote, the Holm-adjusted gan.stats.Comparison)
+    pairs, written by the synthesis for the chapter's page to include under its own, per-claim verdicts."""
+    lines = "\n".join(f"- *\"{q}\"* — {c.sentence()}" for q, c in claims)
+    return (f"Tested together with the thesis's other headline claims ({family_size} in all, p-values Holm-adjusted, "
+            f"α = {alpha}), as {{doc}}`/synthesis` tests them:\n\n{lines}\n")
+
+
 def provenance_of_runs(df: pd.DataFrame) -> dict[str, Any]:
     """What made the runs: for the aggregate's manifest (and the book's provenance box)."""
     return {"run_commits": sorted(set(df["git_commit"].dropna())), "run_devices": sorted(set(df["device"].dropna())),

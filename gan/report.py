@@ -17,10 +17,11 @@ from typing import Any, Sequence
 from gan.provenance import atomic_write_text
 
 # Under a chapter's verdicts on the thesis's headline claims: they are tested one at a time there, and corrected
-# together (Holm) only on the synthesis page, whose verdicts can differ and are the book's.
+# together (Holm) by the synthesis, whose verdicts can differ and are the book's: it writes them per chapter
+# (corrected_<experiment>.md), and the chapter's page and the discussion include them.
 BEFORE_CORRECTION = ("Each verdict above holds for its claim alone (α = 0.05), before the correction for testing the "
-                     "thesis's headline claims together; the corrected verdicts, which the book stands by, are in "
-                     "{doc}`/synthesis`.")
+                     "thesis's headline claims together; the corrected verdicts, which the book stands by, close this "
+                     "chapter's results and are gathered in {doc}`/synthesis`.")
 
 
 def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None, align: str | None = None) -> str:

@@ -112,6 +112,10 @@ def make_results(root: Path, scale: str = "smoke", skip: tuple[str, ...] = ()) -
         (d / f"{exp}.ipynb").write_text(_notebook(exp))
         if exp in claims():
             (d / "verdict.md").write_text(f"The fixture data **do not decide** the claim of `{exp}`.\n")
+        if exp == "synthesis":  # the book-wide verdicts of each chapter with headline claims, as the pages include them
+            for name in sorted(stage_mod.included(BOOK).get("synthesis", ())):
+                if name.startswith("corrected_"):
+                    (d / name).write_text(f"Corrected, the fixture data **do not decide** the claims of `{name[10:-3]}`.\n")
         write_report(d, fixture_report(exp), manifest, f"{exp}.ipynb", runs=3)
     return res
 
@@ -151,7 +155,12 @@ def test_pages_include_each_experiment_once_where_the_registry_says():
             block = text[text.index(f"/_generated/{n}/report.md"):].split("```")[0]
             assert ":relative-images:" in block and ":relative-docs: ./" in block, (page, n)
     discussion = (BOOK / "discussion.md").read_text()
-    assert all(f"/_generated/{e}/verdict.md" in discussion for e in claims())
+    for e in claims():  # its verdict, or for the thesis's headline claims the synthesis's corrected one
+        assert f"/_generated/{e}/verdict.md" in discussion or f"/_generated/synthesis/corrected_{e}.md" in discussion, e
+    for name in stage_mod.included(BOOK).get("synthesis", ()):  # and the chapter shows its corrected verdicts too
+        if name.startswith("corrected_"):
+            e = name[len("corrected_"):-3]
+            assert e in REGISTRY and f"/_generated/synthesis/{name}" in (BOOK / f"{REGISTRY[e].page}.md").read_text(), e
 
 
 def test_stage_copies_what_the_notebooks_wrote_unchanged(tmp_path):
@@ -285,7 +294,8 @@ def test_book_builds_from_results(built_book):
     afhq = (html / "results" / "afhq.html").read_text()
     assert "Not run at this scale" in afhq and "afhq.ipynb" not in afhq
     discussion = (html / "discussion.html").read_text()
-    assert "The fixture data <strong>do not decide</strong> the claim of <code" in discussion  # verdict.md included
+    assert "Corrected, the fixture data <strong>do not decide</strong> the claims of <code" in discussion  # the synthesis's
+    assert "Corrected, the fixture data" in depth  # the chapter's book-wide verdicts, from the synthesis
     assert "No verdict" in discussion  # afhq's placeholder verdict
     assert 'alt="A fixture figure for depth_grid"' in depth and "Fig. " in depth  # figure-md: alt text, numbered
     refs = (html / "references.html").read_text()

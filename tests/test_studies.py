@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan import studies
+from gan import aggregate, stats, studies
 from gan.experiments.zoo import StudyClaim
 from gan.plots import save_image_grid
 
@@ -102,7 +102,7 @@ def test_a_failure_the_study_reported_is_labelled_as_its_observation():
 
 def test_claims_are_tested_on_the_runs_that_trained_and_adjusted_as_a_family():
     df = _runs({"a": [10.0, 11.0, 12.0, 13.0, 10.5], "b": [20.0, 21.0, 22.0, 20.5, 21.5], "c": [10.0, 30.0, 50.0],
-                "d": [40.0, 41.0, 900.0]}, {"d_s2": "noise (FID 900, at or above the 800 of uniform-noise images)"})
+                "d": [40.0, 41.0, 900.0]}, {"d_s2": "noise (FID 900, over half the 800 of uniform-noise images)"})
     claims = [StudyClaim("a beats b", "a", "b", "a is better"), StudyClaim("c beats d", "c", "d", "c was my best"),
               StudyClaim("d beats a", "d", "a", "d is best")]
     tested = studies.test_claims(df, claims, names={"a": "A", "b": "B"})
@@ -119,6 +119,19 @@ def test_claims_are_tested_on_the_runs_that_trained_and_adjusted_as_a_family():
     assert raw[2].verdict == "contradicted" and rows[2]["p, raw"].endswith("(opposite)") == (adj[2].verdict == "contradicted")
     untestable = studies.test_claims(_runs({"a": [1.0, 2.0], "b": [3.0, 4.0]}, {"b_s0": "diverged (x)"}), claims[:1])
     assert untestable[0].adjusted.verdict == "not testable" and "1 of 4 runs failed" in untestable[0].adjusted.sentence()
+
+
+def test_a_chapter_shows_its_claims_as_the_book_wide_family_decides_them():
+    """The synthesis writes each chapter's headline claims with their Holm-adjusted verdicts, for the chapter's
+    page and the discussion: a claim that passes alone can be undecided in the family, and the page must say so."""
+    alone = stats.compare("a beats b", "a", [10.0, 10.5, 11.0, 10.2], "b", [11.0, 11.6, 12.1, 11.3])
+    other = stats.compare("c beats d", "c", [1.0, 2.0, 3.0], "d", [1.5, 2.5, 2.0])
+    family = stats.holm_family([alone, other, other, other, other])
+    assert alone.verdict == "supported" and family[0].verdict != "supported"  # the correction decides
+    md = aggregate.corrected_verdicts_md([("a is better", family[0])], len(family), 0.05)
+    assert md.startswith("Tested together with the thesis's other headline claims (5 in all, p-values Holm-adjusted, α = 0.05)")
+    assert "- *\"a is better\"* — " + family[0].sentence() in md and "Holm-adjusted over 5 claims" in md
+    assert "{doc}`/synthesis`" in md
 
 
 # --- the CIFAR study's checks -------------------------------------------------------------------------------------------------

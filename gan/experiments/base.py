@@ -36,7 +36,9 @@ class Experiment:
     params: type  # the dataclass of its parameters
     runs: Callable[[Any], dict[str, RunSpec]] | None = None  # its training runs, if it trains GANs
     needs: Callable[[Any], Sequence[str]] = lambda p: ()  # experiments whose results its notebook reads
-    claim: bool = False  # tests a claim of the thesis: writes verdict.md, which the discussion includes
+    # tests a claim of the thesis: writes verdict.md, which the discussion includes (for headline claims, the
+    # synthesis's book-wide verdicts instead: results/<scale>/synthesis/corrected_<name>.md)
+    claim: bool = False
     fid: bool = False  # its notebook computes FIDs of its own (it gets the scale's feature network)
     also_on: tuple[str, ...] = ()  # other pages that include its report again (the synthesis, in the discussion)
     data: Callable[[Any], Sequence[dict[str, Any]]] = lambda p: ()  # data sets its notebook loads itself (not its runs')
