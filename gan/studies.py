@@ -168,7 +168,7 @@ def _pct_range(values: Sequence[float]) -> str:
 # gan.health's reasons, by the word that starts each, and how a sentence says it
 FAILURE_KINDS = {"diverged": "training diverged (a non-finite loss)", "discriminator won": "the discriminator won",
                  "blank": "the samples were blank", "collapse": "the generator collapsed",
-                 "noise": "the samples scored no better than uniform noise"}
+                 "noise": "the samples scored over half the FID of uniform noise"}
 
 
 def _in_runs(m: int, n: int) -> str:
@@ -187,6 +187,10 @@ def health_sentences(df: pd.DataFrame, *, quotes: Mapping[str, tuple[str, str]] 
         tail = (f" Over the last 20 % of training steps the discriminator recognised "
                 f"{_pct_range(good['tail_acc_fake'].tolist())} of the generated images"
                 + (" in the runs that trained" if len(bad) else "") + ".")
+    if "health_fid" in df and df["health_fid"].notna().any():  # FID reported against another reference than health's
+        h = df["health_fid"].dropna()
+        tail += (f" Health judges each run against its own training images (FID {h.min():.0f}–{h.max():.0f} there, "
+                 f"against {df['noise_fid'].dropna().min():.0f} for uniform noise), not against the reference of the FIDs below.")
     if not len(bad):
         return f"All {n} runs trained: the run-health checks found no failure.{tail}"
     s = (f"**{'Every run failed' if len(bad) == n else f'{len(bad)} of {n} runs failed'}** (run health; "

@@ -79,6 +79,10 @@ def test_health_sentences_say_only_what_happened():
     assert "**Every run failed**" in s and "In both runs the discriminator won." in s and "recognised" not in s
     assert studies.failure_kinds(["diverged (non-finite loss at step 3)", "noise (FID 9); collapse (z)", None]) == [
         "diverged", "collapse", "noise"]
+    assert "own training images" not in s
+    judged = ok.assign(health_fid=[7.0, 9.0, 14.0], noise_fid=58.0)  # FIDs reported against another reference
+    assert "Health judges each run against its own training images (FID 7–14 there, against 58 for uniform noise)" in \
+        studies.health_sentences(judged)
 
 
 def test_a_failure_the_study_reported_is_labelled_as_its_observation():
