@@ -116,7 +116,7 @@ def corrected_verdicts_md(claims: Sequence[tuple[str, Any]], family_size: int, a
     pairs, written by the synthesis for the chapter's page to include under its own, per-claim verdicts."""
     lines = "\n".join(f"- *\"{q}\"* — {c.sentence()}" for q, c in claims)
     return (f"Tested together with the thesis's other headline claims ({family_size} in all, p-values Holm-adjusted, "
-            f"α = {alpha}), as {{doc}}`/synthesis` tests them:\n\n{lines}\n")
+            f"α = {alpha}; see {{doc}}`/synthesis`):\n\n{lines}\n")
 
 
 def provenance_of_runs(df: pd.DataFrame) -> dict[str, Any]:

@@ -133,7 +133,7 @@ def test_a_chapter_shows_its_claims_as_the_book_wide_family_decides_them():
     family = stats.holm_family([alone, other, other, other, other])
     assert alone.verdict == "supported" and family[0].verdict != "supported"  # the correction decides
     md = aggregate.corrected_verdicts_md([("a is better", family[0])], len(family), 0.05)
-    assert md.startswith("Tested together with the thesis's other headline claims (5 in all, p-values Holm-adjusted, α = 0.05)")
+    assert md.startswith("Tested together with the thesis's other headline claims (5 in all, p-values Holm-adjusted, α = 0.05;")
     assert "- *\"a is better\"* — " + family[0].sentence() in md and "Holm-adjusted over 5 claims" in md
     assert "{doc}`/synthesis`" in md
 
