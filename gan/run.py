@@ -20,7 +20,7 @@ from gan.checks import parse_train
 from gan.config import DataConfig, parse
 from gan.data import cache_dir, load_dataset
 from gan.health import assess
-from gan.metrics import feature_network, fid_from_features, score_samples
+from gan.metrics import extract_features, feature_network, fid_from_features, score_features
 from gan.metrics.fid import reference_stats
 from gan.metrics.digits import digit_metrics
 from gan.metrics.features import lenet_fid_network
@@ -63,18 +63,19 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
     net, net_info = feature_network(fid_network, real, inception_weights=inception_weights)
     score: dict[str, Any] = {"fid": None, "fid_features": net.name, "fid_samples": fid_samples,
                              "fid_reference_images": len(real)}
-    fake, digits = None, None
+    fake, feats, digits = None, None, None
     if not result.diverged:
         labels = torch.arange(fid_samples) % data.num_classes if models.is_conditional(result.G) else None
         fake = generate(result.sampler, fid_samples, cfg.z_dim, seed=FID_SEED, labels=labels, pixel_range=cfg.data.pixel_range)
-        score = score_samples(net, fake, real.images, cache=cache_dir())  # reference statistics once per set
+        feats = extract_features(net, fake)
+        score = score_features(net, feats, real.images, cache=cache_dir())  # reference statistics once per set
         if real.labels is not None and real.num_classes:  # a classifier of the real classes reads the samples
             classifier = net if getattr(net, "head", None) is not None and net_info.get("task") == "classifier" \
                 else lenet_fid_network(real)[0]
             digits = digit_metrics(classifier, fake)
     # Health asks whether the run learnt its own training images, so it measures against them even where the
     # FID above is reported against another reference (the face study scores raw-folder runs against faces).
-    own_fid = score["fid"] if own is real or fake is None else score_samples(net, fake, own.images, cache=cache_dir())["fid"]
+    own_fid = score["fid"] if own is real or feats is None else score_features(net, feats, own.images, cache=cache_dir())["fid"]
     noise = torch.randint(0, 256, (fid_samples, *own.shape), generator=torch.Generator().manual_seed(NOISE_SEED),
                           dtype=torch.uint8)
     # what pure noise scores in this network against those images (cached: the same for every run of a scale)

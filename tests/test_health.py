@@ -94,3 +94,28 @@ def test_a_discriminator_that_won_fails_the_run_and_divergence_too(setup):
     assert _assess(setup, _pool(setup), log=[{"acc_fake": 0.995}] * 79 + [{"acc_fake": 0.6}] * 21).ok
     d = health.assess(log=[], diverged_at=12, fake=None, real=_pool(setup), fid=None, noise_fid=1000.0)
     assert d.reasons == ("diverged (non-finite loss at step 12)",)
+
+
+def test_a_run_reported_against_another_set_is_judged_on_its_own_images(tmp_path, tmp_cache, tiny_cfg):
+    """gan.run.run_training with an `fid_reference` (the face study's raw-folder runs): the reported FID is against
+    that reference, the health FID against the run's own training images; both equal scoring the run's FID samples
+    directly (one feature extraction serves the two)."""
+    from gan.config import DataConfig, TrainConfig
+    from gan.data import load_dataset
+    from gan.metrics import feature_network, score_samples
+    from gan.run import FID_SEED, run_training
+    from gan.train import generate, train
+
+    train_config = tiny_cfg(data={"limit": 600})
+    reference = {"name": "digits", "limit": 300}
+    m = run_training(tmp_path, experiment="t", run_id="r", scale="t", train_config=train_config, fid_samples=200,
+                     fid_reference=reference, progress=False, keep_checkpoint=True)
+    assert m["fid_reference_images"] == 300 and "health_fid" in m
+    cfg = TrainConfig.from_dict(train_config)
+    own, real = load_dataset(cfg.data), load_dataset(DataConfig.from_dict(reference))
+    net, _ = feature_network("lenet", real)
+    done = train(cfg, own, run_dir=tmp_path, progress=False)  # resumes at its last step: the same generator
+    fake = generate(done.sampler, 200, cfg.z_dim, seed=FID_SEED, pixel_range=cfg.data.pixel_range)
+    assert m["fid"] == pytest.approx(score_samples(net, fake, real.images)["fid"], rel=1e-9)
+    assert m["health_fid"] == pytest.approx(score_samples(net, fake, own.images)["fid"], rel=1e-9)
+    assert m["health_fid"] != pytest.approx(m["fid"], rel=1e-3)

@@ -179,6 +179,18 @@ def test_score_samples(tmp_path, mnist5k):
     assert out["fid"] == pytest.approx(want, rel=1e-9)
 
 
+def test_score_features_scores_one_extraction_against_several_references(tmp_path, mnist5k):
+    """A run judged against its own images and reported against another set extracts its samples' features once."""
+    net = _Pixels()
+    fake, ref_a, ref_b = mnist5k.images[:200], mnist5k.images[200:700], mnist5k.images[700:1000]
+    f = feat.extract_features(net, fake)
+    for ref in (ref_a, ref_b):
+        assert fidmod.score_features(net, f, ref, cache=tmp_path) == fidmod.score_samples(net, fake, ref, cache=tmp_path)
+    bad = f.copy()
+    bad[0, 0] = np.nan
+    assert np.isnan(fidmod.score_features(net, bad, ref_a)["fid"])
+
+
 # --- LeNet-FID ------------------------------------------------------------------------------------------------------
 
 

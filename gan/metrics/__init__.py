@@ -5,9 +5,10 @@ weights are on the machine, else `LeNet-FID`, a small classifier trained on the 
 values are *not* comparable with published (Inception) FIDs.
 """
 
-from gan.metrics.fid import FeatureStats, feature_stats, fid_from_features, frechet_distance, score_samples
+from gan.metrics.fid import (FeatureStats, feature_stats, fid_from_features, frechet_distance, score_features,
+                             score_samples)
 from gan.metrics.features import FeatureNet, extract_features, feature_network
 from gan.metrics.kid import kid
 
 __all__ = ["FeatureNet", "FeatureStats", "extract_features", "feature_network", "feature_stats",
-           "fid_from_features", "frechet_distance", "kid", "score_samples"]
+           "fid_from_features", "frechet_distance", "kid", "score_features", "score_samples"]

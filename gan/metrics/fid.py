@@ -100,8 +100,12 @@ def reference_stats(net: FeatureNet, images: torch.Tensor, cache: Path | None = 
 
 def score_samples(net: FeatureNet, fake: torch.Tensor, real: torch.Tensor, cache: Path | None = None) -> dict[str, float | int | str]:
     """FID of uint8 samples against uint8 real images, in `net`'s feature space, with what is needed to read it."""
+    return score_features(net, extract_features(net, fake), real, cache)
+
+
+def score_features(net: FeatureNet, features: np.ndarray, real: torch.Tensor, cache: Path | None = None) -> dict[str, float | int | str]:
+    """`score_samples` for samples whose features `net` has already extracted: one extraction, several references."""
     ref = reference_stats(net, real, cache)
-    f = extract_features(net, fake)
-    finite = bool(np.isfinite(f).all())
-    return {"fid": fid_from_features(f, ref) if finite else float("nan"), "fid_features": net.name,
-            "fid_samples": int(len(fake)), "fid_reference_images": int(ref.n)}
+    finite = bool(np.isfinite(features).all())
+    return {"fid": fid_from_features(features, ref) if finite else float("nan"), "fid_features": net.name,
+            "fid_samples": int(len(features)), "fid_reference_images": int(ref.n)}
