@@ -30,6 +30,8 @@ def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
         return "_(no rows)_\n"
     columns = list(columns or rows[0].keys())
     align = align or "l" + "r" * (len(columns) - 1)
+    if len(align) != len(columns):  # a separator row of another width breaks the table in every renderer
+        raise ValueError(f"align {align!r} has {len(align)} letters for {len(columns)} columns ({', '.join(map(str, columns))})")
     sep = {"l": ":---", "r": "---:", "c": ":---:"}
     lines = ["| " + " | ".join(str(c).replace("|", "\\|") for c in columns) + " |", "| " + " | ".join(sep[a] for a in align) + " |"]
     for r in rows:

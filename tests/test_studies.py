@@ -95,6 +95,11 @@ def test_a_failure_the_study_reported_is_labelled_as_its_observation():
     assert rows[1]["the study's own observation"] == ""
     only_other = studies.failure_rows(df[df.model == "dcgan2"], ["model"], observed=studies.CIFAR_OBSERVED)
     assert "the study's own observation" not in only_other[0]  # no empty column
+    from gan import report
+    table = report.md_table(only_other, align="l" * len(only_other[0])).splitlines()
+    assert table[0].count("|") == table[1].count("|") == len(only_other[0]) + 1  # header and separator agree
+    with pytest.raises(ValueError, match="3 columns"):  # a table whose separator is wider than its header
+        report.md_table(only_other, align="llrl")
     s = studies.observed_sentences(df, studies.CIFAR_OBSERVED, names)
     assert s.startswith("1 of 2 runs of DCGAN 1 failed (collapse): this is the study's own observation")
     s = studies.observed_sentences(df[df.run_id != "dcgan1_s0"], studies.CIFAR_OBSERVED, names)
