@@ -11,6 +11,7 @@ set here once and calibrated on real and deliberately broken runs (tests/test_he
 | blank | pixel standard deviation over all samples (0-255) | < 2 |
 | collapse | mean pairwise distance of the samples / that of real images | < 0.25 |
 | collapse (classes) | classes a classifier of the real data finds in >= 5 % of the samples | < half the classes |
+| collapse (colour) | spread across samples of each sample's mean colour / that of real images (colour data only) | < 0.25 |
 | noise | FID, against the FID of uniform-noise images in the same network and reference | >= half that FID |
 
 All of them are measured against the run's own training images (without augmentation): health asks whether a run
@@ -22,6 +23,16 @@ at its first budget: blank, D accuracy 1.0; noise images: FID 1,341 in LeNet-FID
 LeNet-FID calibration (results/*/feature_net) puts it: legible digits blurred by 1 px score 0.41 of the noise FID
 and pass, real digits of only two classes score 0.69 of it and fail; so do the checkerboards of the CIFAR study's
 DCGAN 2 on the colour stand-in (0.53-0.58; its trained models score 0.12-0.43).
+
+The colour line is for data whose images differ in colour (the colour stand-in's digits and grounds are drawn at
+random; grey images have no colour to lose, and are not judged on it). A generator can draw digits of many classes,
+all different, and all in one colour: the CIFAR study's DCGAN 1 drew grey digits on one dark green ground on every
+seed, where the data's digits come in every colour. Neither the pixel diversity nor the classes see that; the spread
+of the samples' overall colours does (their mean RGB less its grey level, RMS distance from the average: 0 for any
+set of grey images, whatever their shapes). Real and recoloured-real images score 1.02 of the data's, grey digits
+on one green ground 0.03, digits in one ink on one ground 0.12 (tests/test_health.py); the committed runs are placed in
+pilots/README.md. What it does not see: digits in one ink on grounds of many colours score about 0.96, since the
+ground is most of the image (the inks alone did not separate the committed runs).
 """
 
 from __future__ import annotations
@@ -38,6 +49,8 @@ BLANK_STD = 2.0
 COLLAPSE_DIVERSITY = 0.25
 MIN_CLASS_FRACTION = 0.5
 NOISE_FRACTION = 0.5  # of the FID of uniform-noise images
+COLOUR_COLLAPSE = 0.25  # of the real images' colour spread
+MIN_COLOUR_SPREAD = 0.02  # real images whose colours differ less than this (grey ones: 0) are not judged on colour
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Health:
     classes_covered: int | None
     num_classes: int | None
     noise_fid: float | None
+    colour_ratio: float | None = None  # colour_spread(samples) / colour_spread(real); None where colour is not judged
     measures: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -71,6 +85,16 @@ def diversity(images: torch.Tensor, n: int = 256, seed: int = 0) -> float:
     return float(torch.cdist(x, x).sum() / (len(x) * (len(x) - 1)))
 
 
+def colour_spread(images: torch.Tensor) -> float | None:
+    """How much images differ in overall colour: each image's mean RGB (pixels in [0, 1]) less its grey level,
+    and the root-mean-square distance of those chromaticities from their average. None for one-channel images."""
+    if images.ndim != 4 or images.shape[1] != 3 or len(images) < 2:
+        return None
+    c = images.float().mean((2, 3)) / 255
+    c = c - c.mean(1, keepdim=True)
+    return float((c - c.mean(0)).pow(2).sum(1).mean().sqrt())
+
+
 def tail_mean(log: Sequence[dict[str, float]], key: str, tail: float = TAIL) -> float | None:
     if not log:
         return None
@@ -89,7 +113,7 @@ def assess(*, log: Sequence[dict[str, float]], diverged_at: int | None, fake: to
     acc = tail_mean(log, "acc_fake")
     if acc is not None and acc >= D_WON_ACC:
         reasons.append(f"discriminator won (accuracy on fakes {acc:.2f} over the last {TAIL:.0%} of steps)")
-    std = div = None
+    std = div = col = None
     if fake is not None:
         std = float(fake.float().std())
         div = diversity(fake) / diversity(real)
@@ -97,8 +121,14 @@ def assess(*, log: Sequence[dict[str, float]], diverged_at: int | None, fake: to
             reasons.append(f"blank samples (pixel standard deviation {std:.1f} of 255)")
         elif div < COLLAPSE_DIVERSITY:
             reasons.append(f"collapse (sample diversity {div:.2f} of the real images')")
+        real_spread = colour_spread(real)
+        if real_spread is not None and real_spread >= MIN_COLOUR_SPREAD and std >= BLANK_STD:
+            col = (colour_spread(fake) or 0.0) / real_spread
+            if col < COLOUR_COLLAPSE:
+                reasons.append(f"collapse (colour: the samples' colours spread {col:.2f} as widely as the real images')")
     if classes_covered is not None and num_classes and classes_covered < MIN_CLASS_FRACTION * num_classes:
         reasons.append(f"collapse ({classes_covered} of {num_classes} classes in at least 5 % of the samples)")
     if fid is not None and noise_fid is not None and fid >= NOISE_FRACTION * noise_fid:
         reasons.append(f"noise (FID {fid:.0f}, over half the {noise_fid:.0f} of uniform-noise images)")
-    return Health("failed" if reasons else "ok", tuple(reasons), acc, std, div, classes_covered, num_classes, noise_fid)
+    return Health("failed" if reasons else "ok", tuple(reasons), acc, std, div, classes_covered, num_classes, noise_fid,
+                  col)

@@ -91,6 +91,7 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
         **{f"final_{k}": last.get(k) for k in ("loss_d", "loss_g", "acc_real", "acc_fake")},
         "status": health.status, "failure": "; ".join(health.reasons) or None,
         "tail_acc_fake": health.tail_acc_fake, "pixel_std": health.pixel_std, "diversity_ratio": health.diversity_ratio,
+        "colour_ratio": health.colour_ratio,
         **({"health_fid": own_fid} if own is not real else {}), "noise_fid": noise_fid, "confident_share": digits.confident_share if digits else None,
         "classes_covered": digits.classes_covered if digits else None,
         "class_shares": list(digits.class_shares) if digits else None,
