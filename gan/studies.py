@@ -165,10 +165,18 @@ def _pct_range(values: Sequence[float]) -> str:
     return f"{lo:.0f} %" if round(lo) == round(hi) else f"{lo:.0f}–{hi:.0f} %"
 
 
-# gan.health's reasons, by the word that starts each, and how a sentence says it
+# gan.health's reasons, by the words that start each (the most specific first), and how a sentence says it
 FAILURE_KINDS = {"diverged": "training diverged (a non-finite loss)", "discriminator won": "the discriminator won",
-                 "blank": "the samples were blank", "collapse": "the generator collapsed",
+                 "blank": "the samples were blank",
+                 "collapse (colour": "the generator collapsed to one colour scheme (the data's come in every colour)",
+                 "collapse": "the generator collapsed",
                  "noise": "the samples scored over half the FID of uniform noise"}
+KIND_NAMES = {"collapse (colour": "collapse of colour"}  # a kind in a parenthesis; the others are named by their key
+
+
+def failure_kind(reason: str) -> str | None:
+    """The kind (a key of FAILURE_KINDS) of one of gan.health's reasons."""
+    return next((k for k in FAILURE_KINDS if reason.strip().startswith(k)), None)
 
 
 def _in_runs(m: int, n: int) -> str:
@@ -197,7 +205,7 @@ def health_sentences(df: pd.DataFrame, *, quotes: Mapping[str, tuple[str, str]] 
          f"{'they are' if len(bad) > 1 else 'it is'} left out of every mean and test).")
     reasons = bad["failure"].fillna("")
     for kind, words in FAILURE_KINDS.items():
-        m = int(reasons.map(lambda f: any(r.strip().startswith(kind) for r in f.split(";"))).sum())
+        m = int(reasons.map(lambda f: any(failure_kind(r) == kind for r in f.split(";"))).sum())
         if m:
             phrase, quote = (quotes or {}).get(kind, (words, None))
             s += f" {_in_runs(m, n)} {phrase}" + (f": the failure {source} describes as “{quote}”." if quote else ".")
@@ -205,9 +213,10 @@ def health_sentences(df: pd.DataFrame, *, quotes: Mapping[str, tuple[str, str]] 
 
 
 def failure_kinds(failures: Sequence[str | None]) -> list[str]:
-    """The kinds of failure (keys of FAILURE_KINDS) among gan.health's reasons, in FAILURE_KINDS's order."""
-    found = {r.strip().split(" (")[0] for f in failures if f for r in f.split(";")}
-    return [k for k in FAILURE_KINDS if any(x.startswith(k) for x in found)]
+    """The kinds of failure (keys of FAILURE_KINDS) among gan.health's reasons (None or NaN: none), in
+    FAILURE_KINDS's order."""
+    found = {failure_kind(r) for f in failures if isinstance(f, str) for r in f.split(";")}
+    return [k for k in FAILURE_KINDS if k in found]
 
 
 def observed_sentences(df: pd.DataFrame, observed: Mapping[str, str], names: Mapping[str, str], *,
@@ -221,9 +230,10 @@ def observed_sentences(df: pd.DataFrame, observed: Mapping[str, str], names: Map
         n, bad = len(g), g[~g["ok"]]
         name = names.get(model, model)
         if not len(bad):
-            out.append(f"The study reported “{quote}” for {name}; none of our {n} runs of it failed.")
+            none = "our run of it did not fail" if n == 1 else f"none of our {n} runs of it failed"
+            out.append(f"The study reported “{quote}” for {name}; {none}.")
             continue
-        how = ", ".join(failure_kinds(bad["failure"].tolist())) or "failed"
+        how = ", ".join(KIND_NAMES.get(k, k) for k in failure_kinds(bad["failure"].tolist())) or "failed"
         who = f"Every run of {name} failed" if len(bad) == n else f"{len(bad)} of {n} runs of {name} failed"
         out.append(f"{who} ({how}): this is the study's own observation for this model, “{quote}”, not a fault of "
                    "the rebuild; the runs are named, never averaged.")

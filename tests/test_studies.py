@@ -79,6 +79,12 @@ def test_health_sentences_say_only_what_happened():
     assert "**Every run failed**" in s and "In both runs the discriminator won." in s and "recognised" not in s
     assert studies.failure_kinds(["diverged (non-finite loss at step 3)", "noise (FID 9); collapse (z)", None]) == [
         "diverged", "collapse", "noise"]
+    grey = _runs({"m": [1.0, 2.0, 3.0]}, {"m_s0": "collapse (colour: the samples' colours spread 0.04 as widely as the "
+                                                  "real images')", "m_s1": "collapse (2 of 10 classes in at least 5 % of "
+                                                                           "the samples)"})
+    s = studies.health_sentences(grey)  # a collapse of colour is named as one, and not counted as a second kind
+    assert "In 1 of 3 runs the generator collapsed to one colour scheme" in s and "In 1 of 3 runs the generator collapsed." in s
+    assert studies.failure_kinds(grey["failure"].tolist()) == ["collapse (colour", "collapse"]
     assert "own training images" not in s
     judged = ok.assign(health_fid=[7.0, 9.0, 14.0], noise_fid=58.0)  # FIDs reported against another reference
     assert "Health judges each run against its own training images (FID 7–14 there, against 58 for uniform noise)" in \
@@ -103,7 +109,11 @@ def test_a_failure_the_study_reported_is_labelled_as_its_observation():
     s = studies.observed_sentences(df, studies.CIFAR_OBSERVED, names)
     assert s.startswith("1 of 2 runs of DCGAN 1 failed (collapse): this is the study's own observation")
     s = studies.observed_sentences(df[df.run_id != "dcgan1_s0"], studies.CIFAR_OBSERVED, names)
-    assert "none of our 1 runs of it failed" in s
+    assert "our run of it did not fail" in s
+    grey = df.assign(failure=df.failure.where(df.run_id != "dcgan1_s0", "collapse (colour: the samples' colours spread "
+                                                                         "0.04 as widely as the real images')"))
+    assert studies.observed_sentences(grey, studies.CIFAR_OBSERVED, names).startswith(
+        "1 of 2 runs of DCGAN 1 failed (collapse of colour): this is the study's own observation")
 
 
 # --- a study's claims -------------------------------------------------------------------------------------------------------
