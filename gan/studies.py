@@ -169,7 +169,7 @@ def _pct_range(values: Sequence[float]) -> str:
 FAILURE_KINDS = {"diverged": "training diverged (a non-finite loss)", "discriminator won": "the discriminator won",
                  "blank": "the samples were blank",
                  "collapse (colour": "the generator collapsed to one colour scheme (the data's come in every colour)",
-                 "collapse": "the generator collapsed",
+                 "collapse": "the generator collapsed (near-alike samples, or too few classes)",
                  "noise": "the samples scored over half the FID of uniform noise"}
 KIND_NAMES = {"collapse (colour": "collapse of colour"}  # a kind in a parenthesis; the others are named by their key
 

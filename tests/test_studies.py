@@ -83,7 +83,7 @@ def test_health_sentences_say_only_what_happened():
                                                   "real images')", "m_s1": "collapse (2 of 10 classes in at least 5 % of "
                                                                            "the samples)"})
     s = studies.health_sentences(grey)  # a collapse of colour is named as one, and not counted as a second kind
-    assert "In 1 of 3 runs the generator collapsed to one colour scheme" in s and "In 1 of 3 runs the generator collapsed." in s
+    assert "In 1 of 3 runs the generator collapsed to one colour scheme" in s and "In 1 of 3 runs the generator collapsed (near-alike samples, or too few classes)." in s
     assert studies.failure_kinds(grey["failure"].tolist()) == ["collapse (colour", "collapse"]
     assert "own training images" not in s
     judged = ok.assign(health_fid=[7.0, 9.0, 14.0], noise_fid=58.0)  # FIDs reported against another reference
