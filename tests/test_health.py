@@ -162,7 +162,6 @@ def test_colour_collapse_is_caught_and_colour_digits_pass(colour_sets):
             # passes (about 0.96); the inks alone did not separate the committed runs either (pilots/README.md)
             assert h.ok and h.colour_ratio > 0.85, h.colour_ratio
             continue
-        h = health.assess(log=log, diverged_at=None, fake=images, real=real, fid=None, noise_fid=None)
         assert h.colour_ratio < 0.6 * health.COLOUR_COLLAPSE, (name, h.colour_ratio)
         assert h.reasons == (f"collapse (colour: the samples' colours spread {h.colour_ratio:.2f} as widely as the real "
                              "images')",), name
@@ -171,7 +170,7 @@ def test_colour_collapse_is_caught_and_colour_digits_pass(colour_sets):
 def test_colour_is_judged_only_where_the_real_images_differ_in_colour(setup, colour_sets):
     """Grey data (one channel, or three equal ones) have no colour for a generator to lose; blank samples are
     named blank, not also colourless."""
-    real, good, _ = colour_sets
+    real = colour_sets[0]
     grey_rgb = real.float().mean(1, keepdim=True).round().to(torch.uint8).expand(-1, 3, -1, -1)
     assert health.colour_spread(grey_rgb) == pytest.approx(0.0, abs=1e-6)
     assert health.colour_spread(_pool(setup)) is None
