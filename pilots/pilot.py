@@ -24,6 +24,7 @@ import torch
 from gan import models
 from gan.config import TrainConfig
 from gan.data import load_dataset
+from gan.health import colour_spread
 from gan.metrics import extract_features, feature_network, fid_from_features
 from gan.metrics.digits import digit_metrics
 from gan.train import generate, train
@@ -52,6 +53,7 @@ def main() -> None:
     ref = extract_features(net, real_ref.images)
     classifier = info.get("task") == "classifier"
     real_div = diversity(real_ref.images)
+    real_colour = colour_spread(real_ref.images)
     real_digits = digit_metrics(net, real_ref.images[:2000]) if classifier else None
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"{a.name}.jsonl"
@@ -71,6 +73,8 @@ def main() -> None:
                "acc_real": sum(r["acc_real"] for r in tail) / len(tail), "acc_fake": sum(r["acc_fake"] for r in tail) / len(tail),
                "mean_pixel": float(fake.float().mean()), "real_mean_pixel": float(real_ref.images.float().mean()),
                "diversity": diversity(fake), "real_diversity": real_div, "config": cfg.replace(steps=steps).to_dict()}
+        if real_colour:
+            row["colour_ratio"] = colour_spread(fake) / real_colour
         if classifier:
             d = digit_metrics(net, fake)
             row.update(confident=d.confident_share, covered=d.classes_covered,

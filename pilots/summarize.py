@@ -16,20 +16,22 @@ BEGIN, END = "<!-- pilots:begin -->", "<!-- pilots:end -->"
 def setting(c: dict) -> str:
     kw = ", ".join(f"{k}={v}" for k, v in c["model_kwargs"].items())
     extra = [f"{k} {c[k]}" for k in ("label_smoothing", "ema") if c.get(k)] + ([f"d_steps {c['d_steps']}"] if c.get("d_steps", 1) > 1 else [])
+    extra += [f"Adam ε {c['adam_eps']:g}"] if c.get("adam_eps", 1e-8) != 1e-8 else []
     return (f"{c['model']}({kw}) on {c['data']['name']}, batch {c['batch_size']}, lr {c['lr_g']:g}/{c['lr_d']:g}, "
             f"β {c['betas'][0]:g}" + (", " + ", ".join(extra) if extra else ""))
 
 
 def rows() -> list[str]:
-    out = ["| pilot | setting | step | CPU s | LeNet-FID | confident | classes | diversity | D acc. real / fake |",
-           "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = ["| pilot | setting | step | CPU s | LeNet-FID | confident | classes | diversity | colour | D acc. real / fake |",
+           "| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for f in sorted(HERE.glob("results/*.jsonl")):
         lines = [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
         for i, r in enumerate(lines):
             conf = f"{r['confident']:.2f}" if "confident" in r else "–"
             cov = str(r.get("covered", "–"))
+            col = f"{r['colour_ratio']:.2f}" if "colour_ratio" in r else "–"
             out.append(f"| {r['name'] if i == 0 else ''} | {setting(r['config']) if i == 0 else ''} | {r['step']:,} | {r['cpu_s']:.0f} | "
-                       f"{r['fid']:.1f} | {conf} | {cov} | {r['diversity'] / r['real_diversity']:.2f} | "
+                       f"{r['fid']:.1f} | {conf} | {cov} | {r['diversity'] / r['real_diversity']:.2f} | {col} | "
                        f"{r['acc_real']:.2f} / {r['acc_fake']:.2f} |")
     return out
 

@@ -159,6 +159,24 @@ def test_dcgan_init_statistics():
     assert abs(float(bn.mean()) - 1.0) < 0.01
 
 
+
+def test_keras_init_is_glorot_uniform():
+    """Keras's default: weights ~ U(-b, b), b = sqrt(6 / (fan_in + fan_out)), zero biases; for a 4x4 transposed
+    convolution from 64 to 32 channels the fans are 64*16 and 32*16 whichever way round they are counted."""
+    torch.manual_seed(0)
+    G, D = models.build("cifar_dcgan", 128, width=16, init="keras")
+    up = _layers(G, nn.ConvTranspose2d)[0]
+    assert tuple(up.weight.shape) == (64, 32, 4, 4)
+    b = (6 / (64 * 16 + 32 * 16)) ** 0.5
+    w = up.weight.detach().flatten()
+    assert float(w.abs().max()) <= b
+    assert abs(float(w.std()) - b / 3 ** 0.5) < 0.02 * b  # a uniform's standard deviation
+    assert all(float(m.bias.abs().max()) == 0 for m in _layers(D, nn.Conv2d))
+    G3, _ = models.build("cifar_dcgan", 128, width=16, g_norm="batch", init="keras")
+    assert all(torch.equal(m.weight, torch.ones_like(m.weight)) for m in _layers(G3, nn.BatchNorm2d))
+    with pytest.raises(ValueError, match="init must be one of 'dcgan', 'keras'"):
+        models.build("cifar_dcgan", 128, width=16, init="he")
+
 def test_build_is_seeded():
     torch.manual_seed(5)
     a = models.build("dcgan28", 100, width=8)[0].state_dict()

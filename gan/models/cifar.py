@@ -17,6 +17,10 @@ a switch and the study varies one at a time:
   gradient penalty (Gulrajani et al. 2017) is a per-sample constraint that batch norm would couple across the
   batch, and the penalty replaces spectral norm's Lipschitz control.
 
+Weights start as Radford et al.'s N(0, 0.02) (`init="dcgan"`); `init="keras"` gives Keras's defaults (Glorot-uniform,
+zero biases), which the study's TensorFlow code would have had. A pilot tried it on the models without normalisation;
+the study runs with the DCGAN init (pilots/README.md).
+
 The seed's SN-CGAN batch norm uses Keras's momentum 0.8 and epsilon 1e-5; Keras's momentum is the weight of the
 old running average, PyTorch's the weight of the new batch, so Keras 0.8 is `bn_momentum=0.2` here.
 """
@@ -29,12 +33,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan.models.init import dcgan_init
+from gan.models.init import INITS
 from torch.nn.utils.parametrizations import spectral_norm
 
 Norm = Literal["none", "batch"]
 Act = Literal["leaky", "relu"]
 Out = Literal["tanh", "sigmoid"]
+Init = Literal["dcgan", "keras"]
 
 
 def _act(kind: str) -> nn.Module:
@@ -103,11 +108,11 @@ class CifarDiscriminator(nn.Module):
 
 
 def _check(width: int, g_norm: str, g_act: str, out: str, d_norm: str, dropout: float, bn_momentum: float,
-           bn_eps: float) -> None:
+           bn_eps: float, init: str) -> None:
     if not 4 <= width <= 512:
         raise ValueError(f"width must be in [4, 512], got {width}")
     for name, v, ok in (("g_norm", g_norm, ("none", "batch")), ("g_act", g_act, ("leaky", "relu")),
-                        ("out", out, ("tanh", "sigmoid")), ("d_norm", d_norm, ("none", "batch"))):
+                        ("out", out, ("tanh", "sigmoid")), ("d_norm", d_norm, ("none", "batch")), ("init", init, tuple(INITS))):
         if v not in ok:
             raise ValueError(f"{name} must be one of {', '.join(map(repr, ok))}, got {v!r}")
     if not 0 <= dropout < 1:
@@ -117,12 +122,12 @@ def _check(width: int, g_norm: str, g_act: str, out: str, d_norm: str, dropout: 
 
 
 def _pair(z_dim: int, num_classes: int, width: int, g_norm: str, g_act: str, out: str, spectral: bool, d_norm: str,
-          d_dropout: float, bn_momentum: float, bn_eps: float) -> tuple[nn.Module, nn.Module]:
-    _check(width, g_norm, g_act, out, d_norm, d_dropout, bn_momentum, bn_eps)
+          d_dropout: float, bn_momentum: float, bn_eps: float, init: str) -> tuple[nn.Module, nn.Module]:
+    _check(width, g_norm, g_act, out, d_norm, d_dropout, bn_momentum, bn_eps, init)
     G = CifarGenerator(z_dim, width, g_norm, g_act, out, num_classes, bn_momentum, bn_eps)
     D = CifarDiscriminator(width, d_norm, d_dropout, num_classes, bn_momentum, bn_eps)
-    dcgan_init(G)
-    dcgan_init(D)
+    INITS[init](G)
+    INITS[init](D)
     if spectral:  # after the init: spectral_norm estimates each weight's top singular vectors when it wraps it
         for m in D.modules():
             if isinstance(m, (nn.Conv2d, nn.Linear)):
@@ -132,25 +137,25 @@ def _pair(z_dim: int, num_classes: int, width: int, g_norm: str, g_act: str, out
 
 def build_dcgan(*, z_dim: int = 128, width: int = 64, g_norm: Norm = "none", g_act: Act = "leaky", out: Out = "tanh",
                 spectral: bool = False, d_norm: Norm = "none", d_dropout: float = 0.0, bn_momentum: float = 0.1,
-                bn_eps: float = 1e-5) -> tuple[nn.Module, nn.Module]:
+                bn_eps: float = 1e-5, init: Init = "dcgan") -> tuple[nn.Module, nn.Module]:
     """The study's unconditional 32x32 DCGAN (models 1-4 are settings of these switches)."""
-    return _pair(z_dim, 0, width, g_norm, g_act, out, spectral, d_norm, d_dropout, bn_momentum, bn_eps)
+    return _pair(z_dim, 0, width, g_norm, g_act, out, spectral, d_norm, d_dropout, bn_momentum, bn_eps, init)
 
 
 def build_cgan(*, z_dim: int = 128, num_classes: int = 10, width: int = 64, g_norm: Norm = "batch", g_act: Act = "leaky",
                out: Out = "tanh", spectral: bool = False, d_norm: Norm = "none", d_dropout: float = 0.0,
-               bn_momentum: float = 0.1, bn_eps: float = 1e-5) -> tuple[nn.Module, nn.Module]:
+               bn_momentum: float = 0.1, bn_eps: float = 1e-5, init: Init = "dcgan") -> tuple[nn.Module, nn.Module]:
     """The conditional DCGAN and SN-CGAN: labels into G (one-hot, concatenated to z) and into D (label maps)."""
     if not 2 <= num_classes <= 1000:
         raise ValueError(f"num_classes must be in [2, 1000], got {num_classes}")
-    return _pair(z_dim, num_classes, width, g_norm, g_act, out, spectral, d_norm, d_dropout, bn_momentum, bn_eps)
+    return _pair(z_dim, num_classes, width, g_norm, g_act, out, spectral, d_norm, d_dropout, bn_momentum, bn_eps, init)
 
 
 def build_wgan_gp(*, z_dim: int = 128, width: int = 64, g_norm: Norm = "batch", g_act: Act = "relu",
-                  out: Out = "tanh") -> tuple[nn.Module, nn.Module]:
+                  out: Out = "tanh", init: Init = "dcgan") -> tuple[nn.Module, nn.Module]:
     """WGAN-GP: the DCGAN generator and a critic with no batch norm, spectral norm or dropout (train it with
     loss 'wgan_gp' and several critic steps per generator step)."""
-    return _pair(z_dim, 0, width, g_norm, g_act, out, False, "none", 0.0, 0.1, 1e-5)
+    return _pair(z_dim, 0, width, g_norm, g_act, out, False, "none", 0.0, 0.1, 1e-5, init)
 
 
 def study_model(spec: dict, width: int) -> tuple[str, str, dict]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gan.models.init import keras_init
+
 
 class SeminarGenerator(nn.Module):
     def __init__(self, z_dim: int) -> None:
@@ -41,14 +43,6 @@ class SeminarDiscriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).view(-1)
-
-
-def keras_init(m: nn.Module) -> None:
-    """Keras's defaults for Dense, Conv2D and Conv2DTranspose: Glorot-uniform weights, zero biases."""
-    for mod in m.modules():
-        if isinstance(mod, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.xavier_uniform_(mod.weight)
-            nn.init.zeros_(mod.bias)
 
 
 def build(*, z_dim: int = 100, dropout: float = 0.4, init: str = "torch") -> tuple[nn.Module, nn.Module]:
