@@ -47,7 +47,8 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
     out.mkdir(parents=True, exist_ok=True)
     cfg = parse_train(train_config)  # validated before anything is trained or written
     data = load_dataset(cfg.data)
-    result = train(cfg, data, run_dir=out, progress=progress)
+    # Snakemake reruns a job whose config changed: a checkpoint of the old config is set aside, not resumed
+    result = train(cfg, data, run_dir=out, progress=progress, stale_checkpoint="set_aside")
 
     grid_labels = torch.arange(data.num_classes).repeat_interleave(8) if models.is_conditional(result.G) else None
     grid = generate(result.sampler, 64 if grid_labels is None else len(grid_labels), cfg.z_dim, seed=GRID_SEED,

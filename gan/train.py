@@ -123,9 +123,14 @@ def build_models(cfg: TrainConfig, data: ImageSet) -> tuple[nn.Module, nn.Module
 
 
 def train(cfg: TrainConfig, data: ImageSet | None = None, run_dir: str | Path | None = None,
-          progress: bool = True) -> TrainResult:
+          progress: bool = True, stale_checkpoint: str = "refuse") -> TrainResult:
     """Train one GAN (a config parsed by `gan.checks.parse_train`). With `run_dir`, checkpoint there and resume
-    from an existing checkpoint."""
+    from an existing checkpoint. A checkpoint this run cannot resume from (another config made it, it is past
+    `steps`, or it is unreadable) stops the run with the reason (`stale_checkpoint="refuse"`), or is renamed
+    checkpoint.stale.pt, kept for whoever wants it, and the run starts afresh ("set_aside": what a workflow job
+    wants, which Snakemake reruns because its config changed)."""
+    if stale_checkpoint not in ("refuse", "set_aside"):
+        raise ValueError(f"stale_checkpoint must be 'refuse' or 'set_aside', got {stale_checkpoint!r}")
     if not isinstance(cfg, TrainConfig):
         raise TypeError(f"train takes a parsed TrainConfig, got {type(cfg).__name__}: use gan.checks.parse_train")
     setup = resolve_device(cfg)
@@ -156,8 +161,17 @@ def train(cfg: TrainConfig, data: ImageSet | None = None, run_dir: str | Path | 
     ckpt_path = Path(run_dir) / "checkpoint.pt" if run_dir is not None else None
     start, log, resumed_from, train_seconds, timed_steps = 0, [], None, 0.0, 0
     diverged_at: int | None = None
+    ck = None
     if ckpt_path is not None and ckpt_path.exists():
-        ck = load_checkpoint(ckpt_path, cfg)
+        try:
+            ck = load_checkpoint(ckpt_path, cfg)
+        except StaleCheckpoint as e:
+            if stale_checkpoint == "refuse":
+                raise
+            aside = ckpt_path.with_name("checkpoint.stale.pt")
+            ckpt_path.replace(aside)
+            print(f"{e.reason}: set aside as {aside}; this run starts afresh", flush=True)
+    if ck is not None:
         G.load_state_dict(ck["G"])
         if G_ema is not None:
             G_ema.load_state_dict(ck["G_ema"])
@@ -268,22 +282,30 @@ def _ema_update(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
         be.copy_(b)
 
 
+class StaleCheckpoint(RuntimeError):
+    """A checkpoint this run cannot resume from; `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{reason}; delete it to start afresh")
+        self.reason = reason
+
+
 def load_checkpoint(path: Path, cfg: TrainConfig) -> dict[str, Any]:
-    """Load a checkpoint, refusing one that is unreadable or that another config made. It holds tensors and plain
-    data only (weights_only=True): a run folder on a shared file system must not be able to run code."""
+    """Load a checkpoint, refusing (StaleCheckpoint) one that is unreadable, that another config made, or that is
+    past `cfg.steps`. It holds tensors and plain data only (weights_only=True): a run folder on a shared file system
+    must not be able to run code."""
     try:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:
         why = (str(e).splitlines() or [""])[0][:200]
-        raise RuntimeError(f"checkpoint {path} is unreadable ({type(e).__name__}: {why}); delete it to start afresh") from None
+        raise StaleCheckpoint(f"checkpoint {path} is unreadable ({type(e).__name__}: {why})") from None
     same = {k: v for k, v in ck["config"].items() if k not in ("steps", "checkpoint_every", "log_every", "threads")}
     mine = cfg.to_dict()
     diff = [k for k in same if same[k] != mine.get(k)]
     if diff:
-        raise RuntimeError(f"checkpoint {path} was made with a different config ({', '.join(diff)} differ); "
-                           "delete it to start afresh")
+        raise StaleCheckpoint(f"checkpoint {path} was made with a different config ({', '.join(diff)} differ)")
     if ck["step"] > cfg.steps:
-        raise RuntimeError(f"checkpoint {path} is at step {ck['step']}, past steps={cfg.steps}; delete it to start afresh")
+        raise StaleCheckpoint(f"checkpoint {path} is at step {ck['step']}, past steps={cfg.steps}")
     return ck
 
 

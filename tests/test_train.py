@@ -168,6 +168,24 @@ def test_checkpoint_from_another_config_is_refused(tiny_cfg, tmp_path):
         _run(tiny_cfg(steps=5), tmp_path)
 
 
+def test_a_workflow_job_sets_a_stale_checkpoint_aside(tiny_cfg, tmp_path, capsys):
+    """Snakemake reruns a job whose config changed; the killed old run's checkpoint must not stop it. It is kept
+    as checkpoint.stale.pt, and the run is bit for bit a fresh one."""
+    _run(tiny_cfg(steps=4), tmp_path)
+    old = (tmp_path / "checkpoint.pt").read_bytes()
+    res = train(parse_train(tiny_cfg(lr_g=1e-3)), run_dir=tmp_path, progress=False, stale_checkpoint="set_aside")
+    assert "different config (lr_g differ): set aside as" in capsys.readouterr().out
+    assert (tmp_path / "checkpoint.stale.pt").read_bytes() == old
+    assert res.resumed_from is None
+    fresh = _run(tiny_cfg(lr_g=1e-3))
+    assert _same_state(res.G, fresh.G) and _same_log(res.log, fresh.log)
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")  # unreadable: set aside too
+    train(parse_train(tiny_cfg(lr_g=1e-3)), run_dir=tmp_path, progress=False, stale_checkpoint="set_aside")
+    assert (tmp_path / "checkpoint.stale.pt").read_bytes() == b"not a checkpoint"
+    with pytest.raises(ValueError, match="stale_checkpoint must be"):
+        train(parse_train(tiny_cfg()), stale_checkpoint="delete")
+
+
 # --- what a run records ------------------------------------------------------------------------------------------------------
 
 
