@@ -159,7 +159,6 @@ def test_dcgan_init_statistics():
     assert abs(float(bn.mean()) - 1.0) < 0.01
 
 
-
 def test_keras_init_is_glorot_uniform():
     """Keras's default: weights ~ U(-b, b), b = sqrt(6 / (fan_in + fan_out)), zero biases; for a 4x4 transposed
     convolution from 64 to 32 channels the fans are 64*16 and 32*16 whichever way round they are counted."""
@@ -176,6 +175,7 @@ def test_keras_init_is_glorot_uniform():
     assert all(torch.equal(m.weight, torch.ones_like(m.weight)) for m in _layers(G3, nn.BatchNorm2d))
     with pytest.raises(ValueError, match="init must be one of 'dcgan', 'keras'"):
         models.build("cifar_dcgan", 128, width=16, init="he")
+
 
 def test_build_is_seeded():
     torch.manual_seed(5)

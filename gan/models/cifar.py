@@ -18,8 +18,8 @@ a switch and the study varies one at a time:
   batch, and the penalty replaces spectral norm's Lipschitz control.
 
 Weights start as Radford et al.'s N(0, 0.02) (`init="dcgan"`); `init="keras"` gives Keras's defaults (Glorot-uniform,
-zero biases), which the study's TensorFlow code would have had. A pilot tried it on the models without normalisation;
-the study runs with the DCGAN init (pilots/README.md).
+zero biases), which the study's TensorFlow code would have had. Pilots tried it on the models without normalisation; the
+study runs with the DCGAN init, which they gave no reason to change (pilots/README.md).
 
 The seed's SN-CGAN batch norm uses Keras's momentum 0.8 and epsilon 1e-5; Keras's momentum is the weight of the
 old running average, PyTorch's the weight of the new batch, so Keras 0.8 is `bn_momentum=0.2` here.
@@ -112,7 +112,8 @@ def _check(width: int, g_norm: str, g_act: str, out: str, d_norm: str, dropout: 
     if not 4 <= width <= 512:
         raise ValueError(f"width must be in [4, 512], got {width}")
     for name, v, ok in (("g_norm", g_norm, ("none", "batch")), ("g_act", g_act, ("leaky", "relu")),
-                        ("out", out, ("tanh", "sigmoid")), ("d_norm", d_norm, ("none", "batch")), ("init", init, tuple(INITS))):
+                        ("out", out, ("tanh", "sigmoid")), ("d_norm", d_norm, ("none", "batch")),
+                        ("init", init, tuple(INITS))):
         if v not in ok:
             raise ValueError(f"{name} must be one of {', '.join(map(repr, ok))}, got {v!r}")
     if not 0 <= dropout < 1:
