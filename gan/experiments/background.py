@@ -8,7 +8,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from gan.config import ConfigError, DataConfig, did_you_mean, parse
+from gan.config import ConfigError, DataConfig, TrainConfig, deep_merge, did_you_mean, parse
 from gan.data.catalog import check_data
 from gan.demos.configs import AEConfig, DensitySpec, Toy1DConfig
 from gan.experiments.base import (Experiment, GanRunsParams, RunSpec, check_fid_samples, check_keys_present,
@@ -230,6 +230,9 @@ class OptimalDParams:
         check_seeds(self.seeds)
 
 
+D_STRENGTH = {"d_steps", "lr_d"}  # the train keys that the overpowered-D setting may change
+
+
 @dataclass(frozen=True)
 class AccuracyVsQualityParams(GanRunsParams):
     settings: dict[str, dict[str, Any]]  # setting -> train keys merged over `train`
@@ -240,6 +243,17 @@ class AccuracyVsQualityParams(GanRunsParams):
         check_keys_present(self.settings, ["balanced", "overpowered_d"], "settings")
         for name, over in self.settings.items():
             check_train_block({**self.train, **over}, f"settings.{name}")
+        if self.settings["balanced"]:
+            raise ConfigError(f"settings.balanced: must be empty (it is `train` itself), got {self.settings['balanced']}")
+        g_side = sorted(set(self.settings["overpowered_d"]) - D_STRENGTH)
+        if g_side:  # the comparison would be confounded: the thesis's claim is about D's strength alone
+            raise ConfigError(f"settings.overpowered_d: may change only D's strength ({', '.join(sorted(D_STRENGTH))}), "
+                              f"not {', '.join(g_side)}; put keys both settings share in `train`")
+        t = TrainConfig.from_dict(self.train)
+        strong = TrainConfig.from_dict(deep_merge(self.train, self.settings["overpowered_d"]))
+        if strong.d_steps <= t.d_steps and strong.lr_d <= t.lr_d:
+            raise ConfigError(f"settings.overpowered_d: gives D no more steps (d_steps {strong.d_steps}) and no larger "
+                              f"learning rate (lr_d {strong.lr_d}) than `train` ({t.d_steps}, {t.lr_d}): raise one of them")
         if not 0 < self.tail_fraction <= 1:
             raise ConfigError(f"tail_fraction: must be in (0, 1], got {self.tail_fraction}")
 
