@@ -86,7 +86,7 @@ BAD = [
     ("accuracy_vs_quality", {"settings": {"overpowered_d": {"lr_g": 0.01}}},
      ["settings.overpowered_d", "only D's strength (d_steps, lr_d)", "not lr_g"]),
     ("accuracy_vs_quality", {"settings": {"balanced": {"steps": 9}}}, ["settings.balanced: must be empty"]),
-    ("accuracy_vs_quality", {"settings": {"overpowered_d": {"d_steps": 1, "lr_d": 0.001}}},
+    ("accuracy_vs_quality", {"settings": {"overpowered_d": {"d_steps": 1, "lr_d": 0.0002}}},
      ["settings.overpowered_d", "no more steps (d_steps 1)", "raise one of them"]),
     ("saturating", {"optimizers": {"rmsprop": {"lr_g": 0.1, "lr_d": 0.1}}}, ["optimizers.rmsprop", "unknown optimiser"]),
     ("minimax", {"pairs": [{"data": {"normal": [0, 0]}, "g": {"normal": [0, 1]}}]}, ["pairs[0].data", "scales must be > 0"]),
