@@ -10,6 +10,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
+from gan.config import TrainConfig
 from gan.provenance import atomic_write_csv, atomic_write_json, atomic_write_text, manifest
 from gan.report import write_report
 from gan.stats import fmt_ci, fmt_mean_std, summarize
@@ -102,6 +103,24 @@ def target_rows(label: str, g: pd.DataFrame, calibration: dict[str, Any] | None)
              "required": f"{TARGETS['classes_covered']} of 10", "reached": f"{int(cov.min())} (fewest over the runs)" if len(cov) else "n/a",
              "met": ("yes" if len(cov) and cov.min() >= TARGETS["classes_covered"] else "no") if len(cov) else "n/a"}]
     return rows, all(r["met"] == "yes" for r in rows)
+
+
+# why a scale's runs are as long as they are: the reason a missed target gives
+SCALE_BUDGETS = {"demo": "a notebook's demo of seconds on a CPU, not a result",
+                 "smoke": "a pipeline check of a few steps, not a result",
+                 "mnist5k": "the budget that lets the whole committed scale be rebuilt in about three hours on 2 CPU cores (README)",
+                 "full": "the thesis's own setting"}
+
+
+def target_sentence(met: bool, scale: str, train: dict[str, Any]) -> str:
+    """What the target table means: met, or missed by the margins it shows, and why the runs were that long."""
+    if met:
+        return "The best configuration meets every target."
+    why = SCALE_BUDGETS.get(scale, f"the `{scale}` scale's budget")
+    t = TrainConfig.from_dict(train)
+    return (f"The best configuration misses the targets marked *no*, by the margins the table shows. Its runs trained "
+            f"{t.steps:,} generator steps of batch {t.batch_size}, {why}; `pilots/README.md` records "
+            f"what longer runs and other settings gave.")
 
 
 def claim_entry(c: Any, *, source: str, quote: str, headline: bool, data: str) -> dict[str, Any]:

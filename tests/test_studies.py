@@ -347,3 +347,20 @@ def test_the_chapter_table_ranks_only_runs_that_trained(tmp_path):
     old.to_csv(tmp_path / "seminar" / "runs.csv", index=False)  # made before run health: only divergence is known
     runs, _ = studies.load_sources(tmp_path, {"seminar": "model"})
     assert runs.ok.all()
+
+
+def test_the_quality_targets_are_read_from_the_runs_that_trained():
+    g = pd.DataFrame({"ok": [True, True, True, False], "fid": [70.0, 80.0, 75.0, 900.0],
+                      "confident_share": [0.5, 0.55, 0.6, 0.1], "classes_covered": [8, 10, 9, 2]})
+    rows, met = aggregate.target_rows("G 4 / D 4", g, {"calibration_ids": {"noise_0.1": 17.7}})
+    assert not met and [r["met"] for r in rows] == ["no", "no", "no"]
+    assert rows[0]["required"] == "< 17.7" and rows[0]["reached"].startswith("75.0 [")  # the failed run is left out
+    assert rows[2]["reached"] == "8 (fewest over the runs)"
+    good = pd.DataFrame({"ok": [True] * 3, "fid": [10.0, 12.0, 11.0], "confident_share": [0.9] * 3, "classes_covered": [10] * 3})
+    assert aggregate.target_rows("x", good, {"calibration_ids": {"noise_0.1": 17.7}})[1]
+    assert aggregate.target_rows("x", good, None)[0][0]["met"] == "n/a"  # no calibration: the FID target cannot be read
+    train = {"steps": 1500, "batch_size": 32}
+    assert aggregate.target_sentence(True, "mnist5k", train) == "The best configuration meets every target."
+    missed = aggregate.target_sentence(False, "mnist5k", train)
+    assert "1,500 generator steps of batch 32" in missed and "three hours" in missed
+    assert "pipeline check" in aggregate.target_sentence(False, "smoke", train)
