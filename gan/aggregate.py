@@ -105,6 +105,13 @@ def target_rows(label: str, g: pd.DataFrame, calibration: dict[str, Any] | None)
     return rows, all(r["met"] == "yes" for r in rows)
 
 
+def best_group(df: pd.DataFrame, col: str, groups: Sequence[Any], skip: Sequence[Any] = ()) -> Any | None:
+    """The group (a value of `col`) with the lowest mean FID over its runs that trained; None if none trained.
+    `skip`: groups not meant to train (an experiment's intended failure)."""
+    trained = [g for g in groups if g not in skip and (df["ok"] & (df[col] == g)).any()]
+    return min(trained, key=lambda g: df.loc[df["ok"] & (df[col] == g), "fid"].mean()) if trained else None
+
+
 # why a scale's runs are as long as they are: the reason a missed target gives
 SCALE_BUDGETS = {"demo": "a notebook's demo of seconds on a CPU, not a result",
                  "smoke": "a pipeline check of a few steps, not a result",

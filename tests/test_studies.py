@@ -359,6 +359,10 @@ def test_the_quality_targets_are_read_from_the_runs_that_trained():
     good = pd.DataFrame({"ok": [True] * 3, "fid": [10.0, 12.0, 11.0], "confident_share": [0.9] * 3, "classes_covered": [10] * 3})
     assert aggregate.target_rows("x", good, {"calibration_ids": {"noise_0.1": 17.7}})[1]
     assert aggregate.target_rows("x", good, None)[0][0]["met"] == "n/a"  # no calibration: the FID target cannot be read
+    runs = pd.DataFrame({"arm": ["a", "a", "b", "b", "c"], "ok": [True, True, True, False, False], "fid": [50.0, 70.0, 65.0, 1.0, 1.0]})
+    assert aggregate.best_group(runs, "arm", ["a", "b", "c"]) == "a"  # b's failed run does not make it best; c never trained
+    assert aggregate.best_group(runs, "arm", ["a", "b"], skip=["a"]) == "b"
+    assert aggregate.best_group(runs, "arm", ["c"]) is None
     train = {"steps": 1500, "batch_size": 32}
     assert aggregate.target_sentence(True, "mnist5k", train) == "The best configuration meets every target."
     missed = aggregate.target_sentence(False, "mnist5k", train)
