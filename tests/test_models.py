@@ -170,7 +170,7 @@ def test_keras_init_is_glorot_uniform():
     w = up.weight.detach().flatten()
     assert float(w.abs().max()) <= b
     assert abs(float(w.std()) - b / 3 ** 0.5) < 0.02 * b  # a uniform's standard deviation
-    assert all(float(m.bias.abs().max()) == 0 for m in _layers(D, nn.Conv2d))
+    assert all(float(m.bias.detach().abs().max()) == 0 for m in _layers(D, nn.Conv2d))
     G3, _ = models.build("cifar_dcgan", 128, width=16, g_norm="batch", init="keras")
     assert all(torch.equal(m.weight, torch.ones_like(m.weight)) for m in _layers(G3, nn.BatchNorm2d))
     with pytest.raises(ValueError, match="init must be one of 'dcgan', 'keras'"):
