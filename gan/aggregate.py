@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pandas as pd
 
@@ -105,11 +105,29 @@ def target_rows(label: str, g: pd.DataFrame, calibration: dict[str, Any] | None)
     return rows, all(r["met"] == "yes" for r in rows)
 
 
-def best_group(df: pd.DataFrame, col: str, groups: Sequence[Any], skip: Sequence[Any] = ()) -> Any | None:
-    """The group (a value of `col`) with the lowest mean FID over its runs that trained; None if none trained.
-    `skip`: groups not meant to train (an experiment's intended failure)."""
-    trained = [g for g in groups if g not in skip and (df["ok"] & (df[col] == g)).any()]
-    return min(trained, key=lambda g: df.loc[df["ok"] & (df[col] == g), "fid"].mean()) if trained else None
+def _in_group(df: pd.DataFrame, by: str | Sequence[str], key: Any) -> pd.Series:
+    cols, vals = ([by], [key]) if isinstance(by, str) else (list(by), list(key))
+    mask = pd.Series(True, index=df.index)
+    for c, v in zip(cols, vals):
+        mask &= df[c] == v
+    return mask
+
+
+def best_group(df: pd.DataFrame, by: str | Sequence[str], groups: Sequence[Any], skip: Sequence[Any] = ()) -> Any | None:
+    """The group (a value of column `by`, or a tuple of values of columns `by`) with the lowest mean FID over its
+    runs that trained; None if none trained. `skip`: groups not meant to train (an experiment's intended failure)."""
+    trained = [g for g in groups if g not in skip and (df["ok"] & _in_group(df, by, g)).any()]
+    return min(trained, key=lambda g: df.loc[df["ok"] & _in_group(df, by, g), "fid"].mean()) if trained else None
+
+
+def best_targets(df: pd.DataFrame, by: str | Sequence[str], groups: Sequence[Any], calibration: dict[str, Any] | None,
+                 skip: Sequence[Any] = (), label: Callable[[Any], str] = str) -> tuple[Any | None, list[dict[str, Any]], bool]:
+    """An MNIST experiment's best group (`best_group`), its target table (`target_rows`, labelled by `label`) and
+    whether every target is met. With no group that trained, the table says "none" and reads n/a."""
+    best = best_group(df, by, groups, skip)
+    rows, met = target_rows("none" if best is None else label(best),
+                            df.iloc[:0] if best is None else df[_in_group(df, by, best)], calibration)
+    return best, rows, met
 
 
 # why a scale's runs are as long as they are: the reason a missed target gives

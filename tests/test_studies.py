@@ -363,6 +363,14 @@ def test_the_quality_targets_are_read_from_the_runs_that_trained():
     assert aggregate.best_group(runs, "arm", ["a", "b", "c"]) == "a"  # b's failed run does not make it best; c never trained
     assert aggregate.best_group(runs, "arm", ["a", "b"], skip=["a"]) == "b"
     assert aggregate.best_group(runs, "arm", ["c"]) is None
+    cells = pd.DataFrame({"g": [3, 3, 4, 4], "d": [3, 4, 3, 4], "ok": [True] * 4, "fid": [90.0, 80.0, 60.0, 70.0],
+                          "confident_share": [0.5] * 4, "classes_covered": [9] * 4})
+    assert aggregate.best_group(cells, ["g", "d"], [(3, 3), (3, 4), (4, 3), (4, 4)]) == (4, 3)  # cells by two columns
+    best, rows, met = aggregate.best_targets(cells, ["g", "d"], [(3, 3), (4, 4)], {"calibration_ids": {"noise_0.1": 17.7}},
+                                             label=lambda k: f"G {k[0]} / D {k[1]}")
+    assert best == (4, 4) and "G 4 / D 4" in next(iter(rows[0])) and rows[0]["reached"] == "70.0" and not met
+    best, rows, met = aggregate.best_targets(runs.assign(confident_share=0.5, classes_covered=9), "arm", ["c"], None)  # nothing trained: the table says so
+    assert best is None and "none" in next(iter(rows[0])) and [r["met"] for r in rows] == ["n/a"] * 3 and not met
     train = {"steps": 1500, "batch_size": 32}
     assert aggregate.target_sentence(True, "mnist5k", train) == "The best configuration meets every target."
     missed = aggregate.target_sentence(False, "mnist5k", train)
