@@ -105,19 +105,12 @@ def target_rows(label: str, g: pd.DataFrame, calibration: dict[str, Any] | None)
     return rows, all(r["met"] == "yes" for r in rows)
 
 
-def _in_group(df: pd.DataFrame, by: str | Sequence[str], key: Any) -> pd.Series:
-    cols, vals = ([by], [key]) if isinstance(by, str) else (list(by), list(key))
-    mask = pd.Series(True, index=df.index)
-    for c, v in zip(cols, vals):
-        mask &= df[c] == v
-    return mask
-
-
 def best_group(df: pd.DataFrame, by: str | Sequence[str], groups: Sequence[Any], skip: Sequence[Any] = ()) -> Any | None:
     """The group (a value of column `by`, or a tuple of values of columns `by`) with the lowest mean FID over its
     runs that trained; None if none trained. `skip`: groups not meant to train (an experiment's intended failure)."""
-    trained = [g for g in groups if g not in skip and (df["ok"] & _in_group(df, by, g)).any()]
-    return min(trained, key=lambda g: df.loc[df["ok"] & _in_group(df, by, g), "fid"].mean()) if trained else None
+    means = df[df["ok"]].groupby(by)["fid"].mean()
+    trained = [g for g in groups if g not in skip and g in means.index]
+    return min(trained, key=means.__getitem__) if trained else None
 
 
 def best_targets(df: pd.DataFrame, by: str | Sequence[str], groups: Sequence[Any], calibration: dict[str, Any] | None,
@@ -126,7 +119,7 @@ def best_targets(df: pd.DataFrame, by: str | Sequence[str], groups: Sequence[Any
     whether every target is met. With no group that trained, the table says "none" and reads n/a."""
     best = best_group(df, by, groups, skip)
     rows, met = target_rows("none" if best is None else label(best),
-                            df.iloc[:0] if best is None else df[_in_group(df, by, best)], calibration)
+                            df.iloc[:0] if best is None else df.groupby(by).get_group(best), calibration)
     return best, rows, met
 
 
