@@ -218,6 +218,36 @@ def test_lenet_fid_cache_reloads_identical_features(lenet, mnist5k, monkeypatch)
     assert np.array_equal(feat.extract_features(net, x), feat.extract_features(again, x))
 
 
+def test_heldout_indices_are_the_digits_lenet_fid_never_trained_on(lenet, mnist5k):
+    """Recomputed on `heldout_indices`, the accuracy is the held-out accuracy training reported, to the last image."""
+    net, info, _ = lenet
+    idx = feat.heldout_indices(info)
+    assert len(idx) == 500 and len(set(idx.tolist())) == 500
+    with torch.no_grad():
+        pred = net.head(net(net.preprocess(mnist5k.images[idx]))).argmax(1)
+    assert float((pred == mnist5k.labels[idx]).float().mean()) == info["heldout_accuracy"]
+    with pytest.raises(ValueError, match="classifier"):
+        feat.heldout_indices({**info, "task": "rotation-prediction (self-supervised)"})
+
+
+def test_calibration_reads_the_classifier_on_digits_it_never_saw(lenet, mnist5k):
+    from gan.metrics.calibration import calibrate
+    from gan.metrics.digits import digit_metrics
+
+    net, info, _ = lenet
+    idx = feat.heldout_indices(info)
+    cal = calibrate(net, mnist5k, [250], unseen=idx)
+    assert cal.unseen_n == 500
+    assert cal.unseen_confident_share == digit_metrics(net, mnist5k.images[idx]).confident_share
+    # both split with seed 0, so both draw the same permutation: the classifier's 500 held-out digits open it and
+    # fall in the calibration's reference half, and its "samples" half is all training digits
+    assert cal.real_trained_share == 1.0
+    assert cal.to_dict()["unseen_n"] == 500
+    plain = calibrate(net, mnist5k, [250])
+    assert plain.unseen_confident_share is None and plain.real_trained_share is None
+    assert plain.real_confident_share == cal.real_confident_share
+
+
 def test_lenet_fid_separates_real_from_noise(lenet, mnist5k):
     net = lenet[0]
     f = feat.extract_features(net, mnist5k.images[:2000])

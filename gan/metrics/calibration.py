@@ -40,12 +40,18 @@ class Calibration:
     fid: dict[str, float]  # calibration set id -> FID
     real_confident_share: float | None  # digit metrics of n real images (labelled sets with a classifier only)
     examples: dict[str, torch.Tensor] = field(default_factory=dict)  # 16 images of each set, for the figure
+    # with `unseen` (the images the classifier never trained on): the confident share of those, how many there are,
+    # and the share of the n real images above that the classifier did train on
+    unseen_confident_share: float | None = None
+    unseen_n: int = 0
+    real_trained_share: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"n": self.n, "reference": self.reference,
                 "floor": {str(k): {"mean": v.mean, "std": v.std, "n": v.n} for k, v in self.floor.items()},
                 "calibration": {SETS[k]: v for k, v in self.fid.items()}, "calibration_ids": self.fid,
-                "real_confident_share": self.real_confident_share}
+                "real_confident_share": self.real_confident_share, "real_trained_share": self.real_trained_share,
+                "unseen_confident_share": self.unseen_confident_share, "unseen_n": self.unseen_n}
 
     def floor_rows(self) -> list[dict[str, Any]]:
         return [{"samples": k, "reference images": self.reference, "FID, real vs real (mean ± std, 5 draws)": f"{v.mean:.2f} ± {v.std:.2f}"}
@@ -62,7 +68,10 @@ def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     return F.conv2d(x, k[None, None].expand(c, 1, 7, 7), padding=3, groups=c)
 
 
-def calibrate(net: FeatureNet, data: ImageSet, floor_samples: Sequence[int], seed: int = 0) -> Calibration:
+def calibrate(net: FeatureNet, data: ImageSet, floor_samples: Sequence[int], seed: int = 0,
+              unseen: torch.Tensor | None = None) -> Calibration:
+    """`unseen`: indices of the images a classifier network did not train on (`features.heldout_indices`), for
+    the confident share of real digits it reads fresh, the fair ceiling for a generator's."""
     g = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(data), generator=g)
     half = len(data) // 2
@@ -84,8 +93,13 @@ def calibrate(net: FeatureNet, data: ImageSet, floor_samples: Sequence[int], see
             sets[f"classes_{k}"] = sel[torch.randint(len(sel), (n,), generator=g)]
     sets["uniform_noise"] = torch.randint(0, 256, base.shape, generator=g, dtype=torch.uint8)
     fid = {k: fid_from_features(extract_features(net, v), ref) for k, v in sets.items()}
-    conf = digit_metrics(net, base).confident_share if labels is not None and hasattr(net, "head") else None
-    return Calibration(n, half, floor, fid, conf, {k: v[:16] for k, v in sets.items()})
+    digits = labels is not None and hasattr(net, "head")
+    conf = digit_metrics(net, base).confident_share if digits else None
+    fresh = {}
+    if digits and unseen is not None:
+        fresh = {"unseen_confident_share": digit_metrics(net, data.images[unseen]).confident_share, "unseen_n": len(unseen),
+                 "real_trained_share": float((~torch.isin(perm[half:][:n], unseen)).double().mean())}
+    return Calibration(n, half, floor, fid, conf, {k: v[:16] for k, v in sets.items()}, **fresh)
 
 
 def calibration_figures(cal: Calibration, net_name: str) -> dict[str, Any]:

@@ -126,6 +126,21 @@ def lenet_key(data: ImageSet, epochs: int, seed: int) -> str:
     return f"lenet-fid-v2-{data.fingerprint()}-{epochs}-{seed}"
 
 
+def _split(n: int, n_test: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """LeNet-FID's seeded split of n images: (held-out indices, training indices)."""
+    perm = torch.randperm(n, generator=g)
+    return perm[:n_test], perm[n_test:]
+
+
+def heldout_indices(info: dict) -> torch.Tensor:
+    """The indices of the real images a labelled set's LeNet-FID never trained on, from the `info` it came with: its
+    samples are new digits, so these, not its training digits, are the fair reference for the digit metrics."""
+    if info.get("task") != "classifier":
+        raise ValueError(f"{info.get('name')}: held-out digits exist only for a LeNet-FID classifier")
+    n = int(info["train_images"]) + int(info["heldout_images"])
+    return _split(n, int(info["heldout_images"]), torch.Generator().manual_seed(int(info["seed"])))[0]
+
+
 def train_lenet_fid(data: ImageSet, *, epochs: int = 6, seed: int = 0, holdout: float = 0.1,
                     progress: bool = False) -> tuple[LeNetFID, dict[str, float | int | str]]:
     """Train LeNet-FID on `data` (a seeded 90/10 split) and report its held-out accuracy."""
@@ -140,9 +155,7 @@ def train_lenet_fid(data: ImageSet, *, epochs: int = 6, seed: int = 0, holdout: 
     with _one_thread(), torch.random.fork_rng():
         torch.manual_seed(seed)
         net = LeNetFID(data.images.shape[1], num_classes, name, key)
-        perm = torch.randperm(len(images), generator=g)
-        n_test = max(1, int(len(images) * holdout))
-        test, tr = perm[:n_test], perm[n_test:]
+        test, tr = _split(len(images), max(1, int(len(images) * holdout)), g)
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
         net.train()
         for _ in range(epochs):
@@ -155,9 +168,9 @@ def train_lenet_fid(data: ImageSet, *, epochs: int = 6, seed: int = 0, holdout: 
                 opt.step()
         net.eval()
         with torch.no_grad():
-            pred = torch.cat([net.head(net(net.preprocess(images[test[i:i + 500]]))).argmax(1) for i in range(0, n_test, 500)])
+            pred = torch.cat([net.head(net(net.preprocess(images[test[i:i + 500]]))).argmax(1) for i in range(0, len(test), 500)])
     acc = float((pred == labels[test]).float().mean())
-    info = {"name": net.name, "task": task, "train_images": int(len(tr)), "heldout_images": int(n_test),
+    info = {"name": net.name, "task": task, "train_images": int(len(tr)), "heldout_images": int(len(test)),
             "heldout_accuracy": acc, "epochs": epochs, "seed": seed}
     for p in net.parameters():
         p.requires_grad_(False)
