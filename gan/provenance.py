@@ -138,10 +138,25 @@ def versions() -> dict[str, str]:
             "numpy": numpy.__version__, "gan": __version__}
 
 
+def _cpu_model() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo), else what `platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def device_description() -> str:
+    """Where a job ran. On a CPU it names the processor and the vector instructions torch's kernels use (AVX2,
+    AVX512...): floating-point sums differ between them, and a GAN run amplifies the difference, so a run is
+    bit-for-bit repeatable only on the same kind of processor with the same thread count."""
     if torch.cuda.is_available():
         return f"{torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})"
-    return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}"
+    return (f"CPU: {_cpu_model()} ({platform.machine()}, {torch.backends.cpu.get_cpu_capability()}), {os.cpu_count()} cores, "
+            f"torch threads {torch.get_num_threads()}")
 
 
 def manifest(*, experiment: str, scale: str, config: dict[str, Any], seed: int | None = None,

@@ -157,3 +157,12 @@ def test_a_saved_sample_grid_reads_back_image_for_image(tmp_path, channels, size
     back = read_image_grid(tmp_path / "grid.png", size, nrow=4, rows=3, channels=channels)
     assert back.dtype == torch.uint8 and back.shape == images.shape
     assert torch.equal(back, images)
+
+
+def test_a_cpu_device_names_the_processor_and_its_vector_instructions(monkeypatch):
+    """Float sums differ between AVX2 and AVX512 kernels and a GAN run amplifies the difference, so a manifest that
+    says only "x86_64" cannot tell a reader whether a rerun should match it bit for bit."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    d = provenance.device_description()
+    assert d.startswith("CPU: ") and f", {torch.backends.cpu.get_cpu_capability()})" in d
+    assert f"torch threads {torch.get_num_threads()}" in d

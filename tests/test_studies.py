@@ -376,3 +376,25 @@ def test_the_quality_targets_are_read_from_the_runs_that_trained():
     missed = aggregate.target_sentence(False, "mnist5k", train)
     assert "1,500 generator steps of batch 32" in missed and "three hours" in missed
     assert "pipeline check" in aggregate.target_sentence(False, "smoke", train)
+
+
+def _fake_run(exp_dir, rid, data, noise_fid, fid=100.0):
+    d = exp_dir / "runs" / rid
+    d.mkdir(parents=True)
+    (d / "metrics.json").write_text(json.dumps({"fid": fid, "fid_features": "LeNet-FID (classifier on X)", "diverged": False,
+                                                "status": "ok", "failure": None, "noise_fid": noise_fid}))
+    (d / "manifest.json").write_text(json.dumps({"git_commit": "abc", "device": "CPU", "wall_time_s": 1.0,
+                                                 "config": {"data": {"name": data}}, "datasets": [data]}))
+
+
+def test_runs_scored_in_different_feature_networks_are_refused(tmp_path):
+    """Every committed mnist5k run reports the same uniform-noise FID (1349.97); a rerun of one of them on another
+    processor, whose retrained LeNet-FID is not bit-identical, reported 1353.38. Mixing the two is refused, by name."""
+    for i in range(3):
+        _fake_run(tmp_path, f"a_s{i}", "mnist5k", 1349.9731382225914)
+    _fake_run(tmp_path, "raw_s0", "faces_raw", 600.06)  # another training set: its own noise FID, not a mismatch
+    df = aggregate.load_runs(tmp_path, ["a_s0", "a_s1", "a_s2", "raw_s0"])
+    assert len(df) == 4 and "_trained_on" not in df
+    _fake_run(tmp_path, "b_s0", "mnist5k", 1353.3763628378806)
+    with pytest.raises(ValueError, match=r"different LeNet-FID \(classifier on X\) networks .* 1349\.97 in a_s0 but 1353\.38 in b_s0"):
+        aggregate.load_runs(tmp_path, ["a_s0", "a_s1", "a_s2", "b_s0"])
