@@ -26,11 +26,9 @@ def load_runs(exp_dir: str | Path, run_ids: Sequence[str]) -> pd.DataFrame:
         man = json.loads((d / "manifest.json").read_text())
         rows.append({"run_id": rid, **man.get("cell", {}), **m, "git_commit": man.get("git_commit"),
                      "device": man.get("device"), "wall_time_s": man.get("wall_time_s"),
-                     "dataset": (man.get("datasets") or [None])[0],
-                     "_trained_on": man.get("config", {}).get("data", {}).get("name")})
+                     "dataset": (man.get("datasets") or [None])[0]})
     df = pd.DataFrame(rows)
     one_feature_network(df, exp_dir)
-    df = df.drop(columns="_trained_on")
     df["fid"] = pd.to_numeric(df["fid"], errors="coerce")  # diverged runs have fid null -> NaN
     if "status" not in df:  # runs made before run health was assessed: only divergence is known
         df["status"] = ["failed" if d else "ok" for d in df["diverged"]]
@@ -44,17 +42,21 @@ def one_feature_network(df: pd.DataFrame, where: str | Path = "") -> None:
     images against its training set (`noise_fid`), so runs of one data set scored by one network report it to the
     last digit. LeNet-FID is trained on first use and cached per machine, and its weights are not bit-identical
     across processors: a partial rerun on another machine would mix two FID scales without this check."""
-    if "noise_fid" not in df or "_trained_on" not in df:
+    if not {"noise_fid", "fid_features", "dataset"} <= set(df.columns):
         return
-    for (features, data), g in df.dropna(subset=["noise_fid"]).groupby(["fid_features", "_trained_on"]):
+    for (features, data), g in df.dropna(subset=["noise_fid"]).groupby(["fid_features", "dataset"]):
         ref = g["noise_fid"].iloc[0]
         odd = g[(g["noise_fid"] - ref).abs() > 1e-6 * abs(ref)]
         if len(odd):
             raise ValueError(
                 f"{where}: runs on {data} were scored in different {features} networks (the FID of uniform noise is "
-                f"{ref:.2f} in {g['run_id'].iloc[0]} but {odd['noise_fid'].iloc[0]:.2f} in {', '.join(odd['run_id'])}). "
-                f"The network is cached per machine and differs between processors: rerun all of this experiment's "
-                f"runs on one machine (delete their folders under runs/ and run Snakemake again).")
+                f"{ref:.2f} in {_name(g.iloc[0])} but {odd['noise_fid'].iloc[0]:.2f} in {', '.join(_name(r) for _, r in odd.iterrows())}). "
+                f"The network is cached per machine and differs between processors: rerun these experiments' runs on "
+                f"one machine (delete their folders under runs/ and run Snakemake again).")
+
+
+def _name(row: pd.Series) -> str:
+    return f"{row['experiment']}/{row['run_id']}" if isinstance(row.get("experiment"), str) else str(row["run_id"])
 
 
 def ok_values(df: pd.DataFrame, column: str = "fid") -> list[float]:

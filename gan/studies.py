@@ -32,7 +32,7 @@ import torch
 from PIL import Image
 
 from gan import stats
-from gan.aggregate import ok_values, runs_label
+from gan.aggregate import ok_values, one_feature_network, runs_label
 from gan.plots import image_grid, read_image_grid  # also selects the headless backend
 from gan.provenance import atomic_write_bytes
 
@@ -659,6 +659,7 @@ def load_sources(results: str | Path, sources: Mapping[str, str]) -> tuple[pd.Da
     runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if len(runs):
         runs["fid"] = pd.to_numeric(runs["fid"], errors="coerce")
+        one_feature_network(runs, results)  # one FID scale across the experiments compared
     return runs, missing
 
 

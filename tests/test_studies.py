@@ -393,8 +393,15 @@ def test_runs_scored_in_different_feature_networks_are_refused(tmp_path):
     for i in range(3):
         _fake_run(tmp_path, f"a_s{i}", "mnist5k", 1349.9731382225914)
     _fake_run(tmp_path, "raw_s0", "faces_raw", 600.06)  # another training set: its own noise FID, not a mismatch
-    df = aggregate.load_runs(tmp_path, ["a_s0", "a_s1", "a_s2", "raw_s0"])
-    assert len(df) == 4 and "_trained_on" not in df
+    assert len(aggregate.load_runs(tmp_path, ["a_s0", "a_s1", "a_s2", "raw_s0"])) == 4
     _fake_run(tmp_path, "b_s0", "mnist5k", 1353.3763628378806)
     with pytest.raises(ValueError, match=r"different LeNet-FID \(classifier on X\) networks .* 1349\.97 in a_s0 but 1353\.38 in b_s0"):
         aggregate.load_runs(tmp_path, ["a_s0", "a_s1", "a_s2", "b_s0"])
+    # across experiments too: a chapter that compares them reads their runs.csv
+    for exp, rows in {"one": [("a_s0", 1349.9731382225914)], "two": [("b_s0", 1349.9731382225914), ("b_s1", 1353.3763628378806)]}.items():
+        (tmp_path / exp).mkdir()
+        pd.DataFrame([{"run_id": r, "model": "m", "fid": 1.0, "noise_fid": n, "fid_features": "LeNet", "dataset": "MNIST-5k",
+                       "status": "ok", "failure": None, "diverged": False} for r, n in rows]).to_csv(tmp_path / exp / "runs.csv", index=False)
+    assert len(studies.load_sources(tmp_path, {"one": "model"})[0]) == 1
+    with pytest.raises(ValueError, match=r"1349\.97 in one/a_s0 but 1353\.38 in two/b_s1"):
+        studies.load_sources(tmp_path, {"one": "model", "two": "model"})
