@@ -28,6 +28,7 @@ LossName = Literal["minimax", "non_saturating", "wgan_gp", "hinge"]
 Precision = Literal["auto", "fp32", "bf16"]
 Device = Literal["auto", "cpu", "cuda"]
 PixelRange = Literal["symmetric", "unit"]
+DAugment = Literal["none", "translation", "cutout", "translation_cutout"]  # gan.data.diffaugment.POLICIES
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,13 @@ class TrainConfig:
     gp_weight: float = 10.0  # WGAN-GP penalty weight (Gulrajani et al. use 10)
     d_steps: int = 1  # discriminator updates per generator update (k in Goodfellow et al.'s Algorithm 1)
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
+    d_augment: DAugment = "none"  # DiffAugment of D's inputs, real and fake, in both steps (Zhao et al. 2020)
     ema: float = 0.0  # decay of a moving average of G's weights that makes the samples and FID; 0: off (Yazici et al. 2019)
     steps: int = 20  # generator updates
     batch_size: int = 32
     lr_g: float = 2e-4
     lr_d: float = 2e-4
+    lr_half_life: int = 0  # steps in which both learning rates halve (exponential decay by step); 0: constant
     betas: tuple[float, float] = (0.5, 0.999)  # DCGAN's Adam betas
     adam_eps: float = 1e-8  # Adam's epsilon: PyTorch's default; Keras's is 1e-7
     seed: int = 0
@@ -112,6 +115,7 @@ _RANGES: dict[str, Range] = {
     "batch_size": (lambda v: 1 <= v <= 65536, "an integer in [1, 65536]"),
     "lr_g": (lambda v: 0 < v < 1, "a number in (0, 1)"),
     "lr_d": (lambda v: 0 < v < 1, "a number in (0, 1)"),
+    "lr_half_life": (lambda v: v >= 0, "an integer >= 0 (0: constant learning rates)"),
     "betas": (lambda v: all(0 <= b < 1 for b in v), "two numbers in [0, 1)"),
     "adam_eps": (lambda v: 0 < v < 1, "a number in (0, 1)"),
     "seed": (lambda v: 0 <= v < 2**63, "an integer >= 0"),

@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 from gan import losses, models
 from gan.config import ConfigError, TrainConfig
 from gan.data import BatchOrder, ImageSet, augment, load_dataset, to_float, to_uint8
+from gan.data.diffaugment import diff_augment
 from gan.provenance import atomic_torch_save
 
 LOG_COLUMNS = ["step", "loss_d", "loss_g", "acc_real", "acc_fake", "d_real", "d_fake"]
@@ -203,6 +204,11 @@ def train(cfg: TrainConfig, data: ImageSet | None = None, run_dir: str | Path | 
             x = x.contiguous(memory_format=torch.channels_last)
         return x, (labels[idx] if labels is not None else None)
 
+    def d_view(x: torch.Tensor) -> torch.Tensor:
+        """What D sees of a batch: the batch itself, or its DiffAugment (cfg.d_augment; WGAN-GP's penalty is taken
+        on unaugmented interpolates)."""
+        return diff_augment(x, cfg.d_augment)
+
     def fake_labels(n: int) -> torch.Tensor | None:
         return torch.randint(0, data.num_classes, (n,), device=setup.device) if conditional else None
 
@@ -218,13 +224,18 @@ def train(cfg: TrainConfig, data: ImageSet | None = None, run_dir: str | Path | 
     step = start
     t0 = time.perf_counter()
     while step < cfg.steps and diverged_at is None:
+        if cfg.lr_half_life:  # a function of the step alone, so a resumed run continues the same schedule
+            decay = 0.5 ** (step / cfg.lr_half_life)
+            for opt, lr in ((opt_g, cfg.lr_g), (opt_d, cfg.lr_d)):
+                for group in opt.param_groups:
+                    group["lr"] = lr * decay
         for k in range(cfg.d_steps):
             real, y_real = batch(step * cfg.d_steps + k)
             z = torch.randn(cfg.batch_size, cfg.z_dim, device=setup.device)
             y_fake = fake_labels(cfg.batch_size)
             with autocast():
                 fake = run_g(z, y_fake).detach()
-                out_real, out_fake = run_d(real, y_real), run_d(fake, y_fake)
+                out_real, out_fake = run_d(d_view(real), y_real), run_d(d_view(fake), y_fake)
                 loss_d = losses.d_loss(cfg.loss, out_real, out_fake, cfg.label_smoothing)
             if cfg.loss == "wgan_gp":
                 extra = (y_real,) if conditional else ()
@@ -235,7 +246,7 @@ def train(cfg: TrainConfig, data: ImageSet | None = None, run_dir: str | Path | 
         z = torch.randn(cfg.batch_size, cfg.z_dim, device=setup.device)
         y_fake = fake_labels(cfg.batch_size)
         with autocast():
-            loss_g = losses.g_loss(cfg.loss, run_d(run_g(z, y_fake), y_fake))
+            loss_g = losses.g_loss(cfg.loss, run_d(d_view(run_g(z, y_fake)), y_fake))
         opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         opt_g.step()

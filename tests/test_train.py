@@ -50,6 +50,8 @@ RESUME_CASES = {
     "dropout": {"model": "seminar", "model_kwargs": {}, "batch_size": 8, "data": {"pixel_range": "unit"}},
     "wgan_gp_two_d_steps": {"loss": "wgan_gp", "d_steps": 2, "model": "dense", "model_kwargs": {}},
     "epoch_boundary": {"data": {"limit": 40, "augment": "shift"}},  # 2 batches per epoch: resumes mid-epoch 2
+    "diffaugment": {"d_augment": "translation_cutout"},
+    "lr_half_life": {"lr_half_life": 3},
 }
 
 
@@ -74,6 +76,17 @@ def test_resume_is_bit_identical(case, tiny_cfg, tmp_path):
     for k in ("opt_g", "opt_d"):
         for pa, pb in zip(a[k]["state"].values(), b[k]["state"].values()):
             assert all(torch.equal(pa[s], pb[s]) for s in pa)
+
+
+def test_learning_rates_halve_every_half_life(tiny_cfg, tmp_path):
+    """lr_half_life = 4: step s (counted from 0) runs at lr * 0.5 ** (s / 4); the last of 8 steps at 0.5 ** 1.75."""
+    _run(tiny_cfg(lr_half_life=4, lr_g=1e-3, lr_d=3e-3), tmp_path)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert ck["opt_g"]["param_groups"][0]["lr"] == pytest.approx(1e-3 * 0.5 ** 1.75, rel=1e-12)
+    assert ck["opt_d"]["param_groups"][0]["lr"] == pytest.approx(3e-3 * 0.5 ** 1.75, rel=1e-12)
+    _run(tiny_cfg(), tmp_path / "constant")
+    ck = torch.load(tmp_path / "constant" / "checkpoint.pt", weights_only=True)
+    assert ck["opt_g"]["param_groups"][0]["lr"] == 2e-4
 
 
 def test_resume_after_a_crash_between_checkpoints(tiny_cfg, tmp_path, monkeypatch):

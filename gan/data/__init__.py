@@ -4,7 +4,7 @@
 channels as the config says. Every set is a resident uint8 tensor (`ImageSet`). Modules, from the bottom up:
 `catalog` (names, sizes, where each set comes from: no torch), `images` (ImageSet, pixels, cache), `loaders`,
 `faces` (the face-folder stand-in and its preprocessing pipeline), `sets` (the registry of loaders and
-`load_dataset`), `augmentations`, `batches`.
+`load_dataset`), `augmentations`, `diffaugment` (what D sees, in the training step), `batches`.
 
 Importing the package imports no torch (the workflow and the registry of experiments read `gan.data.catalog` at
 parse time); the names below load their module on first use.
@@ -21,7 +21,7 @@ _WHERE = {
     "ImageSet": "images", "to_float": "images", "to_uint8": "images",
     "DataUnavailable": "loaders", "read_image_folder": "loaders",
     "LOADERS": "sets", "load_dataset": "sets", "check_available": "sets",
-    "augment": "augmentations", "BatchOrder": "batches",
+    "augment": "augmentations", "diff_augment": "diffaugment", "BatchOrder": "batches",
 }
 __all__ = sorted(_WHERE)
 
