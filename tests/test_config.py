@@ -35,6 +35,8 @@ BAD_CONFIGS = [
     ({"label_smoothing": 0.5}, ["label_smoothing", "[0, 0.5)"]),
     ({"label_smoothing": -0.1}, ["label_smoothing"]),
     ({"loss": "wgan"}, ["loss", "did you mean 'wgan_gp'"]),
+    ({"d_augment": "translaton"}, ["d_augment", "did you mean 'translation'"]),
+    ({"lr_half_life": -1}, ["lr_half_life", ">= 0"]),
     ({"loss": "wgan_gp", "label_smoothing": 0.1}, ["label_smoothing", "wgan_gp"]),
     ({"model": "dcgan"}, ["model", "unknown model 'dcgan'", "dcgan28"]),
     ({"model_kwargs": {"g_dept": 4}}, ["model_kwargs.g_dept", "g_depth"]),

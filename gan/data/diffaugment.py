@@ -7,7 +7,7 @@ augmentation itself. With 5,000 digits D can memorise its data; this is the pape
 
 The two operations follow the authors' reference code (mit-han-lab/data-efficient-gans, DiffAugment_pytorch.py):
 `translation` shifts each image by a whole number of pixels, up to 1/8 of its side in each direction, filling with 0
-(the middle of the pixel range); `cutout` sets one square of half the side, centred anywhere in the image, to 0.
+(mid-grey in the [-1, 1] pixel range, as there); `cutout` sets one square of half the side, centred anywhere in the image, to 0.
 Each image of a batch draws its own offsets from torch's global RNG, so a seeded run repeats and a checkpoint's RNG
 state resumes it exactly.
 """
