@@ -28,7 +28,7 @@ LossName = Literal["minimax", "non_saturating", "wgan_gp", "hinge"]
 Precision = Literal["auto", "fp32", "bf16"]
 Device = Literal["auto", "cpu", "cuda"]
 PixelRange = Literal["symmetric", "unit"]
-DAugment = Literal["none", "translation", "cutout", "translation_cutout"]  # gan.data.diffaugment.POLICIES
+DAugment = Literal["none", "translation", "cutout", "translation_cutout"]  # operations joined by "_", in order
 
 
 @dataclass(frozen=True)

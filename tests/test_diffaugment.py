@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from gan.config import DAugment
-from gan.data.diffaugment import POLICIES, cutout, diff_augment, translation
+from gan.data.diffaugment import cutout, diff_augment, operations, translation
 
 
 @pytest.fixture
@@ -27,8 +27,15 @@ def _shifted(img: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
     return padded[..., p + dy : p + dy + h, p + dx : p + dx + w]
 
 
-def test_the_config_names_the_policies():
-    assert set(typing.get_args(DAugment)) == set(POLICIES)
+def test_every_policy_the_config_allows_names_known_operations():
+    assert {p: operations(p) for p in typing.get_args(DAugment)} == {
+        "none": (), "translation": ("translation",), "cutout": ("cutout",),
+        "translation_cutout": ("translation", "cutout")}
+
+
+def test_a_policy_naming_an_unknown_operation_is_refused():
+    with pytest.raises(ValueError, match="'colour'"):
+        operations("translation_colour")
 
 
 def test_none_is_the_batch_itself(x):

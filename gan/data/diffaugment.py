@@ -16,13 +16,6 @@ from __future__ import annotations
 
 import torch
 
-POLICIES: dict[str, tuple[str, ...]] = {
-    "none": (),
-    "translation": ("translation",),
-    "cutout": ("cutout",),
-    "translation_cutout": ("translation", "cutout"),
-}
-
 
 def translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:
     """Shift each image of (N, C, H, W) by its own (dy, dx), |dy| <= round(H * ratio), |dx| <= round(W * ratio);
@@ -59,8 +52,18 @@ def cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
 _OPS = {"translation": translation, "cutout": cutout}
 
 
+def operations(policy: str) -> tuple[str, ...]:
+    """The operations a policy names, in order: its name split at "_" ("translation_cutout" -> translation, then
+    cutout); "none" names none. The names are `gan.config.DAugment`'s; an unknown one raises ValueError."""
+    ops = () if policy == "none" else tuple(policy.split("_"))
+    unknown = [op for op in ops if op not in _OPS]
+    if unknown:
+        raise ValueError(f"DiffAugment policy {policy!r}: unknown operation(s) {unknown}; known: {sorted(_OPS)}")
+    return ops
+
+
 def diff_augment(x: torch.Tensor, policy: str) -> torch.Tensor:
     """Apply the policy's operations, in order, to a float batch (N, C, H, W); "none" returns x itself."""
-    for op in POLICIES[policy]:
+    for op in operations(policy):
         x = _OPS[op](x)
     return x
