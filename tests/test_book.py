@@ -214,6 +214,47 @@ def test_a_page_banner_names_only_that_page():
     assert "not comparable" not in full and "FID in Inception-v3 pool3 (pytorch-fid weights)" in full and "not run here: `cifar_study`" in full
 
 
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_git_names_the_commits_that_changed_a_notebook_since_its_results(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / "analysis").mkdir(parents=True)
+    _git(tmp_path, "init", "-q", str(repo))
+    (repo / "analysis" / "nce.ipynb").write_text("{}")
+    (repo / "analysis" / "vae.ipynb").write_text("{}")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-qm", "first")
+    made = _git(repo, "rev-parse", "HEAD")
+    (repo / "analysis" / "nce.ipynb").write_text('{"changed": 1}')
+    _git(repo, "commit", "-qam", "nce: a new sentence")
+    changed = _git(repo, "rev-parse", "--short", "HEAD")
+    assert stage_mod.notebook_changes("nce", made, repo) == [f"{changed} nce: a new sentence"]
+    assert stage_mod.notebook_changes("vae", made, repo) == []  # its notebook is as it was
+    assert stage_mod.notebook_changes("nce", "0123456789abcdef", repo) is None  # a commit git does not hold
+    assert stage_mod.notebook_changes("nce", None, repo) is None
+    assert stage_mod.notebook_changes("nce", made, tmp_path / "not-a-repo") is None
+
+
+def test_a_section_made_by_an_older_notebook_is_named_on_its_page_and_in_the_appendix(tmp_path, monkeypatch):
+    monkeypatch.setattr(stage_mod, "notebook_changes",
+                        lambda exp, commit, repo=None: ["abc1234 feature_net: a new sentence"] if exp == "feature_net" else [])
+    out, r = _stage(tmp_path, "mnist5k")
+    assert r.stale == {"feature_net": ("0123456789abcdef", ["abc1234 feature_net: a new sentence"])}
+    page = REGISTRY["feature_net"].page
+    b = (out / "banners" / f"{page}.md").read_text()
+    assert b.count(":::{warning}") == 1 and "A section of this page was made by an older version of its notebook" in b
+    assert "- `feature_net`: made at `0123456789ab`; its notebook changed since in `abc1234` (feature_net: a new sentence)" in b
+    others = [p for p in (out / "banners").rglob("*.md") if p != out / "banners" / f"{page}.md"]
+    assert others and not any("warning" in p.read_text() for p in others)
+    assert "**Made by an older version of their notebook** (their pages say so): `feature_net` (made at `0123456789ab`; " \
+           "the notebook changed since in 1 commit)." in (out / "scale.md").read_text()
+    assert (out / "feature_net" / "report.md").read_bytes() == (
+        tmp_path / "results" / "mnist5k" / "feature_net" / "report.md").read_bytes()  # the section itself is not rewritten
+
+
 def test_stage_refuses_to_replace_a_foreign_folder(tmp_path):
     res = make_results(tmp_path)
     out = tmp_path / "book" / "_generated"

@@ -11,7 +11,11 @@ registry (`gan.experiments`), and writes:
   with the commits, for the appendix that explains the scales;
 - for an experiment that was not run at this scale, or did not finish, a `report.md` that says so, for a claim
   a `verdict.md` that says so, and for any other of its files that a page includes (read from the pages' own
-  `{include}` lines) a line that says so: the book still builds, and says what is missing.
+  `{include}` lines) a line that says so: the book still builds, and says what is missing;
+- for an experiment whose notebook (analysis/<exp>.ipynb) has changed since the commit its manifest records, a
+  warning under its page's banner and a line in `scale.md` naming the commits that changed it: its section is the
+  older notebook's until it is run again. Git tells; where it cannot (no repository, or a commit it does not
+  hold), nothing is said.
 
 Plain Python plus the torch-free registry. Usage (the workflow's book rule):
     python rules/scripts/stage_book.py --results results/<scale> --scale <scale> --out book/_generated --scale-info '<json>'
@@ -23,12 +27,14 @@ import argparse
 import json
 import re
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this repository's gan, whatever else is installed
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # this repository's gan, whatever else is installed
 from gan.experiments import REGISTRY, claims  # noqa: E402
 
 SUFFIXES = (".md", ".png", ".svg", ".jpg", ".jpeg", ".gif", ".csv", ".json", ".ipynb")
@@ -49,6 +55,7 @@ class Staged:
     missing: list[str] = field(default_factory=list)
     incomplete: list[str] = field(default_factory=list)  # folder exists, report.md does not
     unlisted: list[str] = field(default_factory=list)  # results folders that are no experiment of the registry
+    stale: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # exp -> (its commit, later notebook changes)
 
 
 def not_run_md(exp: str, scale: str, results: str, why: str) -> str:
@@ -97,9 +104,42 @@ def _short_net(name: str) -> str:
     return name if name.startswith("Inception") else name.split(" (")[0]
 
 
-def page_banner_md(scale: str, manifests: dict[str, dict[str, Any]], missing: list[str]) -> str:
+def notebook_changes(exp: str, commit: str | None, repo: Path = ROOT) -> list[str] | None:
+    """The commits after `commit` that changed analysis/<exp>.ipynb, newest first, as "<short hash> <subject>";
+    None where git cannot tell (no commit recorded, git missing, not a repository, or a commit it does not hold)."""
+    if not commit:
+        return None
+    try:
+        p = subprocess.run(["git", "-C", str(repo), "log", "--format=%h %s", f"{commit}..HEAD", "--",
+                            f"analysis/{exp}.ipynb"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return p.stdout.splitlines() if p.returncode == 0 else None
+
+
+def stale_md(stale: dict[str, tuple[str, list[str]]]) -> str:
+    """A warning for the sections made by an older version of their notebook: {exp: (commit, changes)}."""
+    if not stale:
+        return ""
+
+    def change(c: str) -> str:
+        h, _, subject = c.partition(" ")
+        return f"`{h}` ({subject})" if subject else f"`{h}`"
+
+    items = "\n".join(f"- `{exp}`: made at `{commit[:12]}`; its notebook changed since in " + "; ".join(map(change, changes))
+                      for exp, (commit, changes) in stale.items())
+    one = len(stale) == 1
+    return (":::{warning}\n" + ("A section of this page was made by an older version of its notebook. Its text and numbers are "
+                                "that notebook's" if one else "Sections of this page were made by older versions of their "
+                                "notebooks. Their text and numbers are those notebooks'")
+            + f", not those of the notebook in this repository, until the experiment is run again.\n\n{items}\n:::\n")
+
+
+def page_banner_md(scale: str, manifests: dict[str, dict[str, Any]], missing: list[str],
+                   stale: dict[str, tuple[str, list[str]]] | None = None) -> str:
     """The banner of one page with results, at most two lines: the scale, this page's data sets and feature
-    networks (from its experiments' manifests: what ran), and a link to what the scales and commits are."""
+    networks (from its experiments' manifests: what ran), and a link to what the scales and commits are; under
+    it, a warning naming the sections made by an older version of their notebook (`stale_md`)."""
     datasets = _unique([d for m in manifests.values() for d in _as_list(m.get("datasets"))])
     nets = _unique([_short_net(f) for m in manifests.values() for f in _as_list(m.get("fid_features"))])
     smoke = scale == "smoke"
@@ -113,11 +153,12 @@ def page_banner_md(scale: str, manifests: dict[str, dict[str, Any]], missing: li
     if missing:
         parts.append("not run here: " + ", ".join(f"`{m}`" for m in missing))
     parts.append("{ref}`about the scales <sec-scales>`")
-    return f":::{{container}} scale-banner{' smoke' if smoke else ''}\n" + " · ".join(parts) + "\n:::\n"
+    return (f":::{{container}} scale-banner{' smoke' if smoke else ''}\n" + " · ".join(parts) + "\n:::\n"
+            + ("\n" + stale_md(stale) if stale else ""))
 
 
 def scale_md(scale: str, info: dict[str, Any], manifests: dict[str, dict[str, Any]], results_label: str,
-             missing: list[str]) -> str:
+             missing: list[str], stale: dict[str, tuple[str, list[str]]] | None = None) -> str:
     """What the appendix says of this build: the scale, every data set and feature network, and the commits."""
     datasets = _unique([d for m in manifests.values() for d in _as_list(m.get("datasets"))]) or _unique(_as_list(info.get("dataset")))
     nets = _unique([f for m in manifests.values() for f in _as_list(m.get("fid_features"))])
@@ -140,6 +181,10 @@ def scale_md(scale: str, info: dict[str, Any], manifests: dict[str, dict[str, An
                  + ("; ".join(f"`{c}` ({', '.join(sorted(set(e)))})" for c, e in commits.items()) or "none recorded") + ".")
     if missing:
         lines.append("- **Not run at this scale:** " + ", ".join(f"`{m}`" for m in missing) + " (their sections say so).")
+    if stale:
+        lines.append("- **Made by an older version of their notebook** (their pages say so): " + "; ".join(
+            f"`{e}` (made at `{c[:12]}`; the notebook changed since in {len(ch)} commit{'s' * (len(ch) > 1)})"
+            for e, (c, ch) in stale.items()) + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -187,6 +232,11 @@ def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | Non
         report.unlisted = sorted(p.name for p in results.iterdir() if p.is_dir() and p.name not in REGISTRY
                                  and p.name not in NOT_EXPERIMENTS and not p.name.startswith("."))
         not_run = report.missing + report.incomplete
+        for exp in report.present:
+            commit = manifests.get(exp, {}).get("git_commit")
+            changes = notebook_changes(exp, commit)
+            if changes:
+                report.stale[exp] = (str(commit), changes)
         pages: dict[str, list[str]] = {}
         for exp, e in REGISTRY.items():
             for page in (e.page, *e.also_on):
@@ -194,8 +244,9 @@ def stage(results: Path, scale: str, out: Path, scale_info: dict[str, Any] | Non
         for page, exps in pages.items():  # one banner per page with results: that page's scale, data and network
             f = tmp / "banners" / f"{page}.md"
             f.parent.mkdir(parents=True, exist_ok=True)
-            f.write_text(page_banner_md(scale, {e: manifests[e] for e in exps if e in manifests}, [e for e in exps if e in not_run]))
-        (tmp / "scale.md").write_text(scale_md(scale, scale_info or {}, manifests, label, not_run))
+            f.write_text(page_banner_md(scale, {e: manifests[e] for e in exps if e in manifests}, [e for e in exps if e in not_run],
+                                        {e: report.stale[e] for e in exps if e in report.stale}))
+        (tmp / "scale.md").write_text(scale_md(scale, scale_info or {}, manifests, label, not_run, report.stale))
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)  # never leave a half-staged folder behind
         raise
@@ -227,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stage_book.py: warning: {a.results}/{name} is no experiment of gan.experiments; not staged", file=sys.stderr)
     print(f"stage_book.py: staged {len(r.present)} experiments from {a.results} (scale {a.scale}) into {a.out}"
           + (f"; not run: {', '.join(r.missing)}" if r.missing else "")
-          + (f"; incomplete: {', '.join(r.incomplete)}" if r.incomplete else ""))
+          + (f"; incomplete: {', '.join(r.incomplete)}" if r.incomplete else "")
+          + (f"; made by an older notebook: {', '.join(r.stale)}" if r.stale else ""))
     return 0
 
 
