@@ -64,6 +64,7 @@ class TrainConfig:
     gp_weight: float = 10.0  # WGAN-GP penalty weight (Gulrajani et al. use 10)
     d_steps: int = 1  # discriminator updates per generator update (k in Goodfellow et al.'s Algorithm 1)
     label_smoothing: float = 0.0  # one-sided: real targets become 1 - label_smoothing
+    r1_gamma: float = 0.0  # R1: gamma / 2 * E||grad D(x)||^2 at real x, added to D's loss (Mescheder et al. 2018); 0: off
     d_augment: DAugment = "none"  # DiffAugment of D's inputs, real and fake, in both steps (Zhao et al. 2020)
     ema: float = 0.0  # decay of a moving average of G's weights that makes the samples and FID; 0: off (Yazici et al. 2019)
     steps: int = 20  # generator updates
@@ -100,6 +101,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.loss == "wgan_gp" and self.label_smoothing:
             raise ConfigError("label_smoothing: has no meaning with loss 'wgan_gp'; set it to 0")
+        if self.loss == "wgan_gp" and self.r1_gamma:
+            raise ConfigError("r1_gamma: loss 'wgan_gp' has its own gradient penalty (gp_weight); set r1_gamma to 0")
 
 
 # Range checks: field name -> (predicate, description). Types come from the annotations. A dataclass may add its
@@ -110,6 +113,7 @@ _RANGES: dict[str, Range] = {
     "gp_weight": (lambda v: v >= 0, "a number >= 0"),
     "d_steps": (lambda v: 1 <= v <= 100, "an integer in [1, 100]"),
     "label_smoothing": (lambda v: 0 <= v < 0.5, "a number in [0, 0.5)"),
+    "r1_gamma": (lambda v: v >= 0, "a number >= 0 (0: no R1 penalty)"),
     "ema": (lambda v: 0 <= v < 1, "a number in [0, 1)"),
     "steps": (lambda v: v >= 1, "an integer >= 1"),
     "batch_size": (lambda v: 1 <= v <= 65536, "an integer in [1, 65536]"),

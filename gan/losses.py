@@ -48,6 +48,13 @@ def gradient_penalty(D: Callable[..., torch.Tensor], real: torch.Tensor, fake: t
     return ((grad.flatten(1).float().norm(2, dim=1) - 1.0) ** 2).mean()
 
 
+def r1_penalty(out_real: torch.Tensor, x_real: torch.Tensor) -> torch.Tensor:
+    """Mescheder et al. 2018: E[||grad_x D(x)||_2^2] at the real images `x_real` (which must require grad) from
+    D's logits on them, `out_real`; the caller weights it by gamma / 2. Differentiable in D's weights."""
+    (grad,) = torch.autograd.grad(out_real.float().sum(), x_real, create_graph=True)
+    return grad.flatten(1).float().pow(2).sum(1).mean()
+
+
 def accuracy(real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """D's accuracy on real (logit > 0) and on fake (logit < 0) images; for WGAN critics it is only a sign."""
     return (real > 0).float().mean(), (fake < 0).float().mean()

@@ -235,8 +235,13 @@ def train(cfg: TrainConfig, data: ImageSet | None = None, run_dir: str | Path | 
             y_fake = fake_labels(cfg.batch_size)
             with autocast():
                 fake = run_g(z, y_fake).detach()
-                out_real, out_fake = run_d(d_view(real), y_real), run_d(d_view(fake), y_fake)
+                seen = d_view(real)
+                if cfg.r1_gamma:  # R1 at what D sees of the real batch, through the same forward pass
+                    seen = seen.detach().requires_grad_(True)
+                out_real, out_fake = run_d(seen, y_real), run_d(d_view(fake), y_fake)
                 loss_d = losses.d_loss(cfg.loss, out_real, out_fake, cfg.label_smoothing)
+            if cfg.r1_gamma:
+                loss_d = loss_d + 0.5 * cfg.r1_gamma * losses.r1_penalty(out_real, seen)
             if cfg.loss == "wgan_gp":
                 extra = (y_real,) if conditional else ()
                 loss_d = loss_d + cfg.gp_weight * losses.gradient_penalty(d_step, real, fake.to(real.dtype), *extra)

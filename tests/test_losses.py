@@ -131,6 +131,21 @@ def test_gradient_penalty_does_not_backprop_into_generator():
     assert fake.grad is None
 
 
+def test_r1_penalty_of_a_linear_and_a_quadratic_critic():
+    g = torch.Generator().manual_seed(1)
+    w = torch.randn(1, 4, 4, generator=g)
+    D = _Linear(w)
+    real = torch.randn(6, 1, 4, 4, generator=g).requires_grad_(True)
+    r1 = losses.r1_penalty(D(real), real)
+    assert r1.item() == pytest.approx(w.pow(2).sum().item(), rel=1e-6)  # grad_x (w . x + b) = w, for every image
+    r1.backward()  # create_graph: it trains D, d/dw ||w||^2 = 2 w
+    assert torch.allclose(D.w.grad, 2 * D.w.detach(), atol=1e-6)
+    x = torch.randn(5, 1, 3, 3, generator=g).requires_grad_(True)
+    # D(x) = sum x^2: grad = 2 x, so the penalty is the mean of 4 ||x||^2
+    assert losses.r1_penalty(x.pow(2).flatten(1).sum(1), x).item() == pytest.approx(
+        (4 * x.detach().flatten(1).pow(2).sum(1)).mean().item(), rel=1e-6)
+
+
 def test_accuracy():
     ar, af = losses.accuracy(torch.tensor([1.0, -1.0, 2.0, 0.5]), torch.tensor([-1.0, 1.0, -0.1, -3.0]))
     assert ar.item() == 0.75 and af.item() == 0.75

@@ -52,6 +52,7 @@ RESUME_CASES = {
     "epoch_boundary": {"data": {"limit": 40, "augment": "shift"}},  # 2 batches per epoch: resumes mid-epoch 2
     "diffaugment": {"d_augment": "translation_cutout"},
     "lr_half_life": {"lr_half_life": 3},
+    "r1": {"r1_gamma": 1.0, "d_augment": "translation"},
 }
 
 
@@ -87,6 +88,33 @@ def test_learning_rates_halve_every_half_life(tiny_cfg, tmp_path):
     _run(tiny_cfg(), tmp_path / "constant")
     ck = torch.load(tmp_path / "constant" / "checkpoint.pt", weights_only=True)
     assert ck["opt_g"]["param_groups"][0]["lr"] == 2e-4
+
+
+def test_r1_adds_gamma_half_its_penalty_to_every_d_step(tiny_cfg, tmp_path, monkeypatch):
+    """r1_gamma = 4: D's logged loss is its plain loss + 2 x the R1 penalty, taken at the real batch D saw, once
+    per D step; with r1_gamma = 0 no penalty is computed."""
+    seen: list[tuple[float, float]] = []
+    real_d_loss, real_r1 = losses.d_loss, losses.r1_penalty
+
+    def d_loss(*a, **k):
+        seen.append((real_d_loss(*a, **k).item(), 0.0))
+        return real_d_loss(*a, **k)
+
+    def r1(out_real, x):
+        assert x.is_leaf and x.requires_grad and x.shape == (8, 1, 28, 28)
+        v = real_r1(out_real, x)
+        seen[-1] = (seen[-1][0], v.item())
+        return v
+
+    monkeypatch.setattr(losses, "d_loss", d_loss)
+    monkeypatch.setattr(losses, "r1_penalty", r1)
+    res = _run(tiny_cfg(r1_gamma=4.0, d_steps=2, batch_size=8), tmp_path / "r1")
+    assert len(seen) == 16 and all(p > 0 for _, p in seen)
+    for row, k in zip(res.log, range(1, 16, 2)):  # the log keeps each step's last D loss
+        assert row["loss_d"] == pytest.approx(seen[k][0] + 2.0 * seen[k][1], rel=1e-5)
+    seen.clear()
+    _run(tiny_cfg(d_steps=2, batch_size=8), tmp_path / "plain")
+    assert len(seen) == 16 and all(p == 0.0 for _, p in seen)
 
 
 def test_resume_after_a_crash_between_checkpoints(tiny_cfg, tmp_path, monkeypatch):
