@@ -103,6 +103,11 @@ class TrainConfig:
             raise ConfigError("label_smoothing: has no meaning with loss 'wgan_gp'; set it to 0")
         if self.loss == "wgan_gp" and self.r1_gamma:
             raise ConfigError("r1_gamma: loss 'wgan_gp' has its own gradient penalty (gp_weight); set r1_gamma to 0")
+        if self.compile and (self.loss == "wgan_gp" or self.r1_gamma):
+            # AOTAutograd has no double backward ("torch.compile with aot_autograd does not currently support double
+            # backward", pytorch/pytorch#181606): a penalty on D's input gradient cannot be trained through it
+            raise ConfigError("compile: a gradient penalty (loss 'wgan_gp', or r1_gamma > 0) differentiates D twice, which "
+                              "torch.compile does not support; set compile to false")
 
 
 # Range checks: field name -> (predicate, description). Types come from the annotations. A dataclass may add its

@@ -40,6 +40,8 @@ BAD_CONFIGS = [
     ({"loss": "wgan_gp", "label_smoothing": 0.1}, ["label_smoothing", "wgan_gp"]),
     ({"r1_gamma": -1.0}, ["r1_gamma", ">= 0"]),
     ({"loss": "wgan_gp", "r1_gamma": 1.0}, ["r1_gamma", "gp_weight"]),
+    ({"loss": "wgan_gp", "compile": True}, ["compile", "twice"]),
+    ({"r1_gamma": 1.0, "compile": True}, ["compile", "r1_gamma"]),
     ({"model": "dcgan"}, ["model", "unknown model 'dcgan'", "dcgan28"]),
     ({"model_kwargs": {"g_dept": 4}}, ["model_kwargs.g_dept", "g_depth"]),
     ({"model_kwargs": {"g_depth": 9}}, ["g_depth", "[3, 8]", "9"]),
