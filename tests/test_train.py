@@ -97,8 +97,9 @@ def test_r1_adds_gamma_half_its_penalty_to_every_d_step(tiny_cfg, tmp_path, monk
     real_d_loss, real_r1 = losses.d_loss, losses.r1_penalty
 
     def d_loss(*a, **k):
-        seen.append((real_d_loss(*a, **k).item(), 0.0))
-        return real_d_loss(*a, **k)
+        v = real_d_loss(*a, **k)
+        seen.append((v.item(), 0.0))
+        return v
 
     def r1(out_real, x):
         assert x.is_leaf and x.requires_grad and x.shape == (8, 1, 28, 28)

@@ -118,10 +118,7 @@ def notebook_changes(exp: str, commit: str | None, repo: Path = ROOT) -> list[st
 
 
 def stale_md(stale: dict[str, tuple[str, list[str]]]) -> str:
-    """A warning for the sections made by an older version of their notebook: {exp: (commit, changes)}."""
-    if not stale:
-        return ""
-
+    """A warning for the sections made by an older version of their notebook: {exp: (commit, changes)}, not empty."""
     def change(c: str) -> str:
         h, _, subject = c.partition(" ")
         return f"`{h}` ({subject})" if subject else f"`{h}`"
