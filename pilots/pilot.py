@@ -4,7 +4,8 @@ A pilot answers "which budget and settings make this model train at the committe
 into config/config.yaml. It trains with `gan.train.train` (resuming from its own checkpoint between evaluations,
 so one run gives the whole curve) and records, at every evaluation: LeNet-FID, the digit metrics (confident
 share, class coverage) where the feature network is a classifier, sample diversity against the real set, mean
-pixel value, D's accuracy on real and fake over the last evaluation interval, and the CPU time spent so far.
+pixel value, D's accuracy on real and fake over the last evaluation interval, and the CPU time spent so far. With
+`ema` on, the samples come from the moving average of G's weights, and `raw_*` are the same numbers for G itself.
 
     python pilots/pilot.py NAME --config '{"model": ..., "steps": 6000, ...}' --eval-every 1000
 
@@ -79,6 +80,12 @@ def main() -> None:
             d = digit_metrics(net, fake)
             row.update(confident=d.confident_share, covered=d.classes_covered,
                        real_confident=real_digits.confident_share)
+        if res.G_ema is not None:  # the numbers above are the moving average's; these are the trained G's own
+            raw = generate(res.G, n, cfg.z_dim, seed=777, labels=labels, pixel_range=cfg.data.pixel_range)
+            row["raw_fid"] = fid_from_features(extract_features(net, raw), ref) if not res.diverged else None
+            if classifier:
+                d = digit_metrics(net, raw)
+                row.update(raw_confident=d.confident_share, raw_covered=d.classes_covered)
         with out.open("a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items() if k != "config"}), flush=True)
