@@ -28,6 +28,7 @@ from gan.data import load_dataset
 from gan.health import colour_spread
 from gan.metrics import extract_features, feature_network, fid_from_features
 from gan.metrics.digits import digit_metrics
+from gan.provenance import device_description
 from gan.train import generate, train
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -73,7 +74,9 @@ def main() -> None:
                "fid": fid_from_features(extract_features(net, fake), ref) if not res.diverged else None,
                "acc_real": sum(r["acc_real"] for r in tail) / len(tail), "acc_fake": sum(r["acc_fake"] for r in tail) / len(tail),
                "mean_pixel": float(fake.float().mean()), "real_mean_pixel": float(real_ref.images.float().mean()),
-               "diversity": diversity(fake), "real_diversity": real_div, "config": cfg.replace(steps=steps).to_dict()}
+               "diversity": diversity(fake), "real_diversity": real_div, "config": cfg.replace(steps=steps).to_dict(),
+               # where it ran, and which LeNet-FID network scored it (retrained per machine: docs/DESIGN.md, FID)
+               "device": device_description(), "feature_net_heldout_accuracy": info.get("heldout_accuracy")}
         if real_colour:
             row["colour_ratio"] = colour_spread(fake) / real_colour
         if classifier:

@@ -193,8 +193,8 @@ def experiment_command(wildcards):
 
 
 def experiment_inputs(wildcards):
-    """An experiment job's inputs: its notebook, its training runs' metrics, and the manifests of the experiments
-    whose results it reads (the registry's `needs`)."""
+    """An experiment job's inputs: its notebook, its training runs' metrics, the manifests of the experiments
+    whose results it reads (the registry's `needs`), and the repository files it reads (`reads`: pilots' logs)."""
     name = wildcards.experiment
     e = registry.get(name)
     inputs = {"notebook": f"analysis/{name}.ipynb"}
@@ -207,6 +207,9 @@ def experiment_inputs(wildcards):
     needs = [experiment_outputs(n)["manifest"] for n in e.needs(PARAMS[name])]
     if needs:
         inputs["needs"] = needs
+    reads = list(e.reads(PARAMS[name]))
+    if reads:
+        inputs["reads"] = reads
     return inputs
 
 

@@ -42,6 +42,7 @@ class Experiment:
     fid: bool = False  # its notebook computes FIDs of its own (it gets the scale's feature network)
     also_on: tuple[str, ...] = ()  # other pages that include its report again (the synthesis, in the discussion)
     data: Callable[[Any], Sequence[dict[str, Any]]] = lambda p: ()  # data sets its notebook loads itself (not its runs')
+    reads: Callable[[Any], Sequence[str]] = lambda p: ()  # repository files its notebook reads (paths from the root)
 
     def parse(self, d: dict[str, Any] | Any, where: str | None = None) -> Any:
         """Typed, checked parameters from a config block (or a notebook's demo parameters)."""

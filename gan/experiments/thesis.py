@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from gan import pilots
 from gan.config import ConfigError, DataConfig, parse
 from gan.data.catalog import AUGMENTATIONS, check_data
 from gan.experiments.base import (Experiment, GanRunsParams, OneModelParams, RunSpec, check_keys_present,
@@ -137,10 +138,20 @@ class SynthesisParams:
 @dataclass(frozen=True)
 class MethodsParams:
     sources: tuple[str, ...]  # the GAN experiments whose runs' configurations and models the methods describe
+    # groups of pilots (pilots/results/<name>.jsonl) whose curves show what a longer budget or another setting
+    # gives; the pilots of a group differ only in seed and budget (gan.pilots). (): no such section
+    pilots: tuple[tuple[str, ...], ...] = ()
 
     def __post_init__(self) -> None:
         check_nonempty(self.sources, "sources")
         check_unique(self.sources, "sources")
+        for i, group in enumerate(self.pilots):
+            check_nonempty(group, f"pilots[{i}]")
+            for name in group:
+                if not pilots.path(name).is_file():
+                    raise ConfigError(f"pilots[{i}]: {name!r} has no log at {pilots.path(name)}; run "
+                                      f"`pilots/pilot.py {name} ...` (pilots/README.md) or drop it")
+        check_unique([n for g in self.pilots for n in g], "pilots")
 
 
 EXPERIMENTS = [
@@ -155,5 +166,8 @@ EXPERIMENTS = [
     Experiment("afhq", "Animal Faces-HQ cats", "results/afhq", AfhqParams, runs=afhq_runs, claim=True),
     Experiment("synthesis", "The thesis at a glance", "synthesis", SynthesisParams, needs=lambda p: p.sources,
                also_on=("discussion",)),
-    Experiment("methods", "Methods: models and training settings", "methods", MethodsParams, needs=lambda p: p.sources),
+    # the pilots' section reads the scale's calibration (its FID target) and the pilots' logs
+    Experiment("methods", "Methods: models and training settings", "methods", MethodsParams,
+               needs=lambda p: (*p.sources, *(("feature_net",) if p.pilots else ())),
+               reads=lambda p: [pilots.repo_path(n) for g in p.pilots for n in g]),
 ]

@@ -1,0 +1,132 @@
+"""The pilots' logs, read for the book: `pilots/pilot.py` trains one GAN through `gan.train` and writes one JSON line
+per evaluation to pilots/results/<name>.jsonl (LeNet-FID, the digit metrics, D's accuracy, CPU seconds, its
+config). The methods page shows some of them: what a longer budget, or another setting, gives against the budget
+the committed runs trained and the book's MNIST targets (`pilots/README.md` tells the whole story).
+
+A group is a list of pilots that differ only in their seed and budget; its label is read from their config, so
+it cannot disagree with what ran. No torch here (the registry checks that the pilots exist).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+RESULTS = Path(__file__).resolve().parents[1] / "pilots" / "results"
+# what may differ between the pilots of one group: the seed, the budget, and how it was logged and run
+_FREE = {"seed", "steps", "checkpoint_every", "log_every", "threads", "device", "precision", "channels_last", "compile"}
+
+
+def path(name: str, root: Path = RESULTS) -> Path:
+    return root / f"{name}.jsonl"
+
+
+def repo_path(name: str) -> str:
+    """A pilot's log as the workflow names it, relative to the repository's root (a Snakemake input)."""
+    return f"pilots/results/{name}.jsonl"
+
+
+def load(name: str, root: Path = RESULTS) -> list[dict[str, Any]]:
+    """One pilot's evaluations, in order of steps."""
+    p = path(name, root)
+    if not p.is_file():
+        raise FileNotFoundError(f"pilot {name!r}: {p} does not exist; `pilots/pilot.py {name} ...` writes it "
+                                "(pilots/README.md)")
+    rows = [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
+    if not rows:
+        raise ValueError(f"pilot {name!r}: {p} holds no evaluation")
+    return sorted(rows, key=lambda r: r["step"])
+
+
+def _shared(cfg: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in cfg.items() if k not in _FREE}, sort_keys=True)
+
+
+def label(cfg: dict[str, Any]) -> str:
+    """A group's setting in words, from a pilot's config: model and depths, width, batch, rates, and what is on."""
+    kw = cfg.get("model_kwargs", {})
+    depth = f" G{kw['g_depth']}/D{kw['d_depth']}" if "g_depth" in kw else ""
+    lr = f"{cfg['lr_g']:g}" if cfg["lr_g"] == cfg["lr_d"] else f"{cfg['lr_g']:g} (G) / {cfg['lr_d']:g} (D)"
+    extra = [f"R1 γ = {cfg['r1_gamma']:g}"] if cfg.get("r1_gamma") else []
+    extra += [f"DiffAugment {cfg['d_augment']}"] if cfg.get("d_augment", "none") != "none" else []
+    extra += [f"learning rates halve every {cfg['lr_half_life']:,} steps"] if cfg.get("lr_half_life") else []
+    extra += [f"G's moving average {cfg['ema']:g}"] if cfg.get("ema") else []
+    extra += [f"label smoothing {cfg['label_smoothing']:g}"] if cfg.get("label_smoothing") else []
+    extra += [f"{cfg['loss'].replace('_', '-')} loss"] if cfg.get("loss", "non_saturating") != "non_saturating" else []
+    return (f"{cfg['model']}{depth}, width {kw.get('width', '–')}, batch {cfg['batch_size']}, lr {lr}"
+            + "".join(f", {e}" for e in extra))
+
+
+def load_groups(groups: Sequence[Sequence[str]], root: Path = RESULTS) -> list[dict[str, Any]]:
+    """Each group as {label, pilots: {name: rows}, seeds}; a group whose pilots differ in more than their seed and
+    budget is refused (its label would be wrong for some of them)."""
+    out = []
+    for names in groups:
+        pilots = {n: load(n, root) for n in names}
+        cfgs = {n: rows[-1]["config"] for n, rows in pilots.items()}
+        first = cfgs[names[0]]
+        for n, c in cfgs.items():
+            if _shared(c) != _shared(first):
+                diff = sorted(k for k in set(c) | set(first) if k not in _FREE and c.get(k) != first.get(k))
+                raise ValueError(f"pilots {names[0]!r} and {n!r} are in one group but differ in {', '.join(diff)}; "
+                                 "a group's pilots may differ only in seed and budget")
+        out.append({"label": label(first), "pilots": pilots, "seeds": sorted({c["seed"] for c in cfgs.values()})})
+    return out
+
+
+def rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per pilot: its last evaluation, its lowest LeNet-FID, and what it cost."""
+    out = []
+    for g in groups:
+        for name, ev in g["pilots"].items():
+            last = ev[-1]
+            best = min((r for r in ev if r.get("fid") is not None), key=lambda r: r["fid"], default=None)
+            out.append({"setting": g["label"], "pilot": name, "seed": last["config"]["seed"], "steps": last["step"],
+                        "fid": last.get("fid"), "best_fid": best["fid"] if best else None,
+                        "best_step": best["step"] if best else None, "confident": last.get("confident"),
+                        "covered": last.get("covered"), "acc_fake": last["acc_fake"], "cpu_min": last["cpu_s"] / 60})
+    return out
+
+
+def figure(groups: list[dict[str, Any]], *, fid_target: float | None, confident_target: float | None,
+           ceiling: float | None, budgets: dict[str, int]) -> Any:
+    """LeNet-FID (log scale) and the confident share against generator steps, one colour per group and one line
+    per pilot; dashed: the targets; dotted: the confident share of real digits the classifier never saw; grey band:
+    the budgets the committed runs of the same model trained (`budgets`: experiment -> steps)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.6))
+    colours = plt.get_cmap("tab10")
+    for i, g in enumerate(groups):
+        for j, ev in enumerate(g["pilots"].values()):
+            x = [r["step"] for r in ev]
+            kw = dict(color=colours(i % 10), marker="o", ms=3, lw=1.3)
+            a.plot(x, [r["fid"] if r.get("fid") is not None else float("nan") for r in ev], label=g["label"] if j == 0 else None, **kw)
+            if ev[0].get("confident") is not None:
+                b.plot(x, [r["confident"] for r in ev], **kw)
+    if budgets:
+        lo, hi = min(budgets.values()), max(budgets.values())
+        what = f"committed runs: {lo:,}" + (f"–{hi:,}" if hi > lo else "") + " steps"
+        for ax in (a, b):
+            ax.axvspan(lo - 150, hi + 150, color="0.6", alpha=0.25, lw=0, label=what if ax is a else None)
+    a.set_yscale("log")
+    a.yaxis.set_major_locator(FixedLocator([10, 15, 20, 30, 50, 100, 200, 500, 1000]))
+    a.yaxis.set_major_formatter(ScalarFormatter())
+    a.yaxis.set_minor_locator(NullLocator())
+    a.set_ylabel("LeNet-FID (lower is better)")
+    if fid_target is not None:
+        a.axhline(fid_target, color="k", ls="--", lw=1, label=f"target: LeNet-FID < {fid_target:.1f} (real digits, σ = 0.1 noise)")
+    b.set_ylabel("share of samples read with confidence ≥ 0.9")
+    if confident_target is not None:
+        b.axhline(confident_target, color="k", ls="--", lw=1, label=f"target: ≥ {confident_target:g}")
+    if ceiling is not None:
+        b.axhline(ceiling, color="k", ls=":", lw=1, label=f"real digits it never trained on: {ceiling:.2f}")
+    for ax in (a, b):
+        ax.set_xlabel("generator steps")
+        ax.grid(alpha=0.3)
+    b.legend(fontsize=7, loc="lower right")
+    fig.legend(*a.get_legend_handles_labels(), fontsize=7.5, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.06 + 0.035 * ((len(groups) + 2) // 2), 1, 1))
+    return fig

@@ -1,0 +1,68 @@
+"""gan.pilots: the pilots' logs as the methods page reads them, and the registry's check that they exist."""
+
+from __future__ import annotations
+
+import json
+
+import matplotlib
+
+matplotlib.use("Agg")
+import pytest
+
+from gan import pilots
+from gan.config import ConfigError
+from gan.experiments import REGISTRY
+
+CFG = {"model": "dcgan28", "model_kwargs": {"g_depth": 4, "d_depth": 4, "width": 32}, "data": {"name": "mnist5k"},
+       "loss": "non_saturating", "r1_gamma": 1.0, "d_augment": "none", "ema": 0.0, "steps": 0, "batch_size": 32,
+       "lr_g": 5e-4, "lr_d": 5e-4, "lr_half_life": 0, "seed": 0, "checkpoint_every": 1500, "threads": 1}
+
+
+def write(root, name, fids, **cfg):
+    c = {**CFG, **cfg}
+    lines = [{"name": name, "step": 100 * (i + 1), "cpu_s": 60.0 * (i + 1), "fid": f, "acc_real": 0.7, "acc_fake": 0.6 + i / 100,
+              "confident": 0.5 + i / 10, "covered": 9 + (i > 0), "config": {**c, "steps": 100 * (i + 1)}} for i, f in enumerate(fids)]
+    (root / f"{name}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in reversed(lines)))  # order is not trusted
+
+
+def test_a_group_reads_its_label_from_what_ran_and_each_pilot_gives_one_row(tmp_path):
+    write(tmp_path, "a", [90.0, 20.0, 30.0])
+    write(tmp_path, "a_s1", [80.0, 40.0], seed=1, checkpoint_every=100)  # seed and budget may differ
+    (g,) = pilots.load_groups([["a", "a_s1"]], root=tmp_path)
+    assert g["label"] == "dcgan28 G4/D4, width 32, batch 32, lr 0.0005, R1 γ = 1" and g["seeds"] == [0, 1]
+    assert [r["step"] for r in g["pilots"]["a"]] == [100, 200, 300]
+    rows = {r["pilot"]: r for r in pilots.rows([g])}
+    want = {"fid": 30.0, "best_fid": 20.0, "best_step": 200, "steps": 300, "confident": 0.7, "covered": 10, "cpu_min": 3.0, "seed": 0}
+    assert {k: rows["a"][k] for k in want} == want  # the last evaluation, and the lowest FID with its step
+    assert rows["a_s1"]["best_fid"] == 40.0 and rows["a_s1"]["seed"] == 1
+    fig = pilots.figure([g], fid_target=17.7, confident_target=0.8, ceiling=0.9, budgets={"depth_grid": 1000})
+    a, b = fig.axes[:2]
+    assert len(a.get_lines()) == 2 + 1 and len(b.get_lines()) == 2 + 2  # two pilots, then the targets (and ceiling)
+    assert a.get_yscale() == "log"
+
+
+def test_a_group_that_differs_in_more_than_seed_and_budget_is_refused(tmp_path):
+    write(tmp_path, "a", [90.0])
+    write(tmp_path, "b", [80.0], lr_g=1e-3, lr_d=1e-3)
+    with pytest.raises(ValueError, match="'a' and 'b' are in one group but differ in lr_d, lr_g"):
+        pilots.load_groups([["a", "b"]], root=tmp_path)
+
+
+def test_a_missing_or_empty_log_names_its_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path}/nope.jsonl does not exist.*pilots/pilot.py nope"):
+        pilots.load("nope", root=tmp_path)
+    (tmp_path / "empty.jsonl").write_text("\n")
+    with pytest.raises(ValueError, match="holds no evaluation"):
+        pilots.load("empty", root=tmp_path)
+
+
+def test_the_methods_entry_checks_its_pilots_before_any_job_and_declares_them_as_inputs():
+    methods = REGISTRY["methods"]
+    with pytest.raises(ConfigError, match=r"pilots\[1\]: 'mnist_nothing' has no log at .*pilots/results/mnist_nothing.jsonl"):
+        methods.parse({"sources": ["dense_conv"], "pilots": [["mnist_g4_d4_lr0.0005_6k"], ["mnist_nothing"]]})
+    with pytest.raises(ConfigError, match="pilots: 'mnist_g4_d4_lr0.0005_6k' is listed twice"):
+        methods.parse({"sources": ["dense_conv"], "pilots": [["mnist_g4_d4_lr0.0005_6k"], ["mnist_g4_d4_lr0.0005_6k"]]})
+    p = methods.parse({"sources": ["dense_conv"], "pilots": [["mnist_g4_d4_lr0.0005_6k"]]})
+    assert list(methods.reads(p)) == ["pilots/results/mnist_g4_d4_lr0.0005_6k.jsonl"]
+    assert "feature_net" in methods.needs(p)  # the FID target comes from the scale's calibration
+    assert "feature_net" not in methods.needs(methods.parse({"sources": ["dense_conv"]}))
