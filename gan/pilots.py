@@ -59,7 +59,7 @@ def label(cfg: dict[str, Any]) -> str:
 
 
 def load_groups(groups: Sequence[Sequence[str]], root: Path = RESULTS) -> list[dict[str, Any]]:
-    """Each group as {label, pilots: {name: rows}, seeds}; a group whose pilots differ in more than their seed and
+    """Each group as {key (A, B, ...), label, pilots: {name: rows}, seeds}; a group whose pilots differ in more than their seed and
     budget is refused (its label would be wrong for some of them)."""
     out = []
     for names in groups:
@@ -71,7 +71,8 @@ def load_groups(groups: Sequence[Sequence[str]], root: Path = RESULTS) -> list[d
                 diff = sorted(k for k in set(c) | set(first) if k not in _FREE and c.get(k) != first.get(k))
                 raise ValueError(f"pilots {names[0]!r} and {n!r} are in one group but differ in {', '.join(diff)}; "
                                  "a group's pilots may differ only in seed and budget")
-        out.append({"label": label(first), "pilots": pilots, "seeds": sorted({c["seed"] for c in cfgs.values()})})
+        out.append({"key": chr(ord("A") + len(out)), "label": label(first), "pilots": pilots,
+                    "seeds": sorted({c["seed"] for c in cfgs.values()})})
     return out
 
 
@@ -82,7 +83,7 @@ def rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for name, ev in g["pilots"].items():
             last = ev[-1]
             best = min((r for r in ev if r.get("fid") is not None), key=lambda r: r["fid"], default=None)
-            out.append({"setting": g["label"], "pilot": name, "seed": last["config"]["seed"], "steps": last["step"],
+            out.append({"key": g["key"], "setting": g["label"], "pilot": name, "seed": last["config"]["seed"], "steps": last["step"],
                         "fid": last.get("fid"), "best_fid": best["fid"] if best else None,
                         "best_step": best["step"] if best else None, "confident": last.get("confident"),
                         "covered": last.get("covered"), "acc_fake": last["acc_fake"], "cpu_min": last["cpu_s"] / 60})
@@ -97,13 +98,13 @@ def figure(groups: list[dict[str, Any]], *, fid_target: float | None, confident_
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FixedLocator, NullLocator, ScalarFormatter
 
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.6))
+    fig, (a, b) = plt.subplots(2, 1, figsize=(7.2, 8.4), sharex=True)
     colours = plt.get_cmap("tab10")
     for i, g in enumerate(groups):
         for j, ev in enumerate(g["pilots"].values()):
             x = [r["step"] for r in ev]
             kw = dict(color=colours(i % 10), marker="o", ms=3, lw=1.3)
-            a.plot(x, [r["fid"] if r.get("fid") is not None else float("nan") for r in ev], label=g["label"] if j == 0 else None, **kw)
+            a.plot(x, [r["fid"] if r.get("fid") is not None else float("nan") for r in ev], label=f"{g['key']}: {g['label']}" if j == 0 else None, **kw)
             if ev[0].get("confident") is not None:
                 b.plot(x, [r["confident"] for r in ev], **kw)
     if budgets:
@@ -123,10 +124,10 @@ def figure(groups: list[dict[str, Any]], *, fid_target: float | None, confident_
         b.axhline(confident_target, color="k", ls="--", lw=1, label=f"target: ≥ {confident_target:g}")
     if ceiling is not None:
         b.axhline(ceiling, color="k", ls=":", lw=1, label=f"real digits it never trained on: {ceiling:.2f}")
+    b.set_xlabel("generator steps")
     for ax in (a, b):
-        ax.set_xlabel("generator steps")
         ax.grid(alpha=0.3)
     b.legend(fontsize=7, loc="lower right")
-    fig.legend(*a.get_legend_handles_labels(), fontsize=7.5, loc="lower center", ncol=2, frameon=False)
-    fig.tight_layout(rect=(0, 0.06 + 0.035 * ((len(groups) + 2) // 2), 1, 1))
+    fig.legend(*a.get_legend_handles_labels(), fontsize=7, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.01 + 0.021 * -(-(len(groups) + 2) // 2), 1, 1))  # room for the legend's rows
     return fig

@@ -29,7 +29,7 @@ def test_a_group_reads_its_label_from_what_ran_and_each_pilot_gives_one_row(tmp_
     write(tmp_path, "a", [90.0, 20.0, 30.0])
     write(tmp_path, "a_s1", [80.0, 40.0], seed=1, checkpoint_every=100)  # seed and budget may differ
     (g,) = pilots.load_groups([["a", "a_s1"]], root=tmp_path)
-    assert g["label"] == "dcgan28 G4/D4, width 32, batch 32, lr 0.0005, R1 γ = 1" and g["seeds"] == [0, 1]
+    assert g["label"] == "dcgan28 G4/D4, width 32, batch 32, lr 0.0005, R1 γ = 1" and g["seeds"] == [0, 1] and g["key"] == "A"
     assert [r["step"] for r in g["pilots"]["a"]] == [100, 200, 300]
     rows = {r["pilot"]: r for r in pilots.rows([g])}
     want = {"fid": 30.0, "best_fid": 20.0, "best_step": 200, "steps": 300, "confident": 0.7, "covered": 10, "cpu_min": 3.0, "seed": 0}
