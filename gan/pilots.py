@@ -156,7 +156,7 @@ def table(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows of `rows` as the page's table shows them (a setting by its key)."""
     f = lambda v, fmt: format(v, fmt) if v is not None else "–"  # noqa: E731
     return [{"setting": r["key"], "seed": r["seed"], "steps": f"{r['steps']:,}", "LeNet-FID (last)": f(r["fid"], ".1f"),
-             "lowest (steps)": f"{r['best_fid']:.1f} ({r['best_step']:,})" if r["best_fid"] is not None else "–",
+             "lowest (at step)": f"{r['best_fid']:.1f} ({r['best_step']:,})" if r["best_fid"] is not None else "–",
              "confident": f(r["confident"], ".2f"), "classes": r["covered"] if r["covered"] is not None else "–",
              "D on fakes": f(r["acc_fake"], ".2f"), "CPU min": f(r["cpu_min"], ".0f")} for r in rows(groups)]
 
@@ -198,7 +198,7 @@ def figure(groups: list[dict[str, Any]], *, fid_target: float | None, confident_
     b.set_xlabel("generator steps")
     for ax in (a, b):
         ax.grid(alpha=0.3)
-    b.legend(fontsize=7, loc="lower right")
-    fig.legend(*a.get_legend_handles_labels(), fontsize=7, loc="lower center", ncol=2, frameon=False)
-    fig.tight_layout(rect=(0, 0.01 + 0.021 * -(-(len(groups) + 2) // 2), 1, 1))  # room for the legend's rows
+    b.legend(fontsize=8, loc="lower right")
+    fig.legend(*a.get_legend_handles_labels(), fontsize=8, loc="lower center", ncol=2, frameon=False)
+    fig.tight_layout(rect=(0, 0.01 + 0.024 * -(-(len(groups) + 2) // 2), 1, 1))  # room for the legend's rows
     return fig
