@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-RESULTS = Path(__file__).resolve().parents[1] / "pilots" / "results"
+ROOT = Path(__file__).resolve().parents[1]  # the repository
+RESULTS = ROOT / "pilots" / "results"
 # what may differ between the pilots of one group: the seed, the budget, and how it was logged and run
 _FREE = {"seed", "steps", "checkpoint_every", "log_every", "threads", "device", "precision", "channels_last", "compile"}
 
@@ -24,7 +25,7 @@ def path(name: str, root: Path = RESULTS) -> Path:
 
 def repo_path(name: str) -> str:
     """A pilot's log as the workflow names it, relative to the repository's root (a Snakemake input)."""
-    return f"pilots/results/{name}.jsonl"
+    return path(name).relative_to(ROOT).as_posix()
 
 
 def load(name: str, root: Path = RESULTS) -> list[dict[str, Any]]:
