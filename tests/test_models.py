@@ -183,3 +183,20 @@ def test_build_is_seeded():
     torch.manual_seed(5)
     b = models.build("dcgan28", 100, width=8)[0].state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_summary_lists_spectral_norm_layers_once_with_their_parameters():
+    """Spectral norm (a torch parametrization) moves `weight` to `parametrizations.weight.original` and gives the
+    layer child modules: the table lists the layer itself, with its output and its parameters, never those modules."""
+    from gan.models.summary import model_tables
+
+    kw = dict(num_classes=10, width=16, g_norm="batch", spectral=True)
+    rows = model_tables("cifar_cgan", 128, (3, 32, 32), **kw)["discriminator"]
+    _, D = models.build("cifar_cgan", 128, **kw)
+    real = sum(p.numel() for p in D.parameters())
+    *layers, total = rows
+    assert total["parameters"] == f"**{real:,}**"
+    assert sum(int(r["parameters"].replace(",", "") or 0) for r in layers) == real
+    assert not any("SpectralNorm" in r["layer"] or "Parametriz" in r["layer"] for r in layers)
+    assert [r["layer"].split()[0] for r in layers if "spectral norm" in r["layer"]] == ["Conv2d"] * 3 + ["Linear"]
+    assert layers[-1]["layer"].startswith("Linear 1024→1") and layers[-1]["output shape"] == "1"

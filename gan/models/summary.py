@@ -1,5 +1,5 @@
 """A model's layers as a table, like the Keras summaries the seeds print: each layer with weights, its output
-shape and its number of parameters, computed by running the model once on the meta device (no memory, no time)."""
+shape and its number of parameters, computed by running the model once, without gradients, on a batch of two zero inputs on the CPU."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from gan.models import build, is_conditional
 
 
 def layer_table(module: nn.Module, *inputs: torch.Tensor) -> list[dict[str, Any]]:
     """Rows (layer, output shape, parameters) for every leaf module of `module` (weights, normalisations,
-    activations, reshapes), in the order they run; shapes leave out the batch dimension."""
+    activations, reshapes), in the order they run; shapes leave out the batch dimension. A parametrized layer
+    (spectral norm, say) is one row, noting its parametrizations, with its own parameters (`weight` is then
+    `parametrizations.weight.original`); the parametrizations' modules are not layers."""
     rows: list[dict[str, Any]] = []
     hooks = []
 
@@ -21,12 +24,16 @@ def layer_table(module: nn.Module, *inputs: torch.Tensor) -> list[dict[str, Any]
         if not isinstance(out, torch.Tensor):
             return
         n = sum(p.numel() for p in m.parameters(recurse=False))
+        if parametrize.is_parametrized(m):
+            n += sum(p.numel() for p in m.parametrizations.parameters())
         shape = tuple(out.shape[1:])
-        rows.append({"layer": m.__class__.__name__ + _args(m), "output shape": " × ".join(map(str, shape)),
-                     "parameters": f"{n:,}" if n else ""})
+        cls = m.__class__.__bases__[0] if parametrize.is_parametrized(m) else m.__class__  # not Parametrized<cls>
+        rows.append({"layer": cls.__name__ + _args(m) + _parametrizations(m),
+                     "output shape": " × ".join(map(str, shape)), "parameters": f"{n:,}" if n else ""})
 
+    inner = {id(p) for m in module.modules() if parametrize.is_parametrized(m) for p in m.parametrizations.modules()}
     for m in module.modules():
-        if not list(m.children()):
+        if id(m) not in inner and all(id(c) in inner for c in m.children()):
             hooks.append(m.register_forward_hook(hook))
     try:
         with torch.no_grad():
@@ -49,6 +56,14 @@ def _args(m: nn.Module) -> str:
     if isinstance(m, nn.Dropout):
         return f" ({m.p:g})"
     return ""
+
+
+def _parametrizations(m: nn.Module) -> str:
+    if not parametrize.is_parametrized(m):
+        return ""
+    names = {"_SpectralNorm": "spectral norm", "_WeightNorm": "weight norm"}
+    return "".join(f", {names.get(type(p).__name__, type(p).__name__.lstrip('_'))}{'' if t == 'weight' else ' of ' + t}"
+                   for t, plist in m.parametrizations.items() for p in plist)
 
 
 def model_tables(name: str, z_dim: int, image_shape: tuple[int, int, int], num_classes: int = 0,
