@@ -7,16 +7,21 @@ units: runs (seeds) of one configuration each, or cell means where the design va
 - the two means with 95 % t intervals, their difference with a 95 % Welch interval, Hedges' g;
 - Welch's t-test (unequal variances; scipy), and beside it, where a group has at most 5 units, the exact
   permutation test of the difference in means (every split of the pooled values; no normality assumed);
-- the smallest difference the design could have detected (one-sided, at α, with 80 % power, for the observed
-  spreads and sizes): what a "not decided" means.
+- the smallest difference the design could have detected (one-sided, with 80 % power, for the observed
+  spreads and sizes, at α alone or, in a family, at α/m, the level of Holm's first step): what a "not decided"
+  means.
 
 The verdict: **supported** when every test reports p ≤ α in the claim's direction, **contradicted** when every
 test does in the opposite direction, otherwise **not decided**; **not testable** when a group has fewer than two
-units (failed runs are left out and counted). `holm_family` adjusts a family of claims (Holm 1979) on the
-deciding p of each: the largest of its tests' p-values in the direction that decided it.
+units (failed runs are left out and counted). Each direction is a one-sided test at α: where nothing differs, a
+claim is wrongly called supported with chance at most α, and wrongly called contradicted with chance at most α.
+`holm_family` adjusts a family of claims (Holm 1979) in each direction on the deciding p of each: the largest of
+its tests' p-values in that direction.
 
 With 3 units per group the exact permutation test cannot go below p = 1/20 = 0.05, and no claim survives a
-correction for several claims: the design, not the data, then decides. The book says so where it happens.
+correction for several claims: the design, not the data, then decides. `decidable` says whether a claim could
+have been decided had every test of its family reached its floor; where it could not, the book says so in place of
+a detectable difference, since no difference, however large, would have been.
 """
 
 from __future__ import annotations
@@ -175,7 +180,9 @@ class Comparison:
     permutation_splits: int = 0
     difference: float = float("nan")  # mean(worse) - mean(better): positive when the claim's direction holds
     difference_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % Welch interval
-    min_detectable: float = float("nan")  # smallest difference detectable at alpha with 80 % power
+    min_detectable: float = float("nan")  # smallest difference detectable at min_detectable_alpha with 80 % power
+    min_detectable_alpha: float = ALPHA  # the level it is computed at: alpha, or alpha / m in a family of m
+    decidable: bool = True  # whether the exact tests' floors let any difference be decided (in its family)
     unit: str = "runs"  # what the values are: "runs", "cell means"
     metric: str = "FID"
     failed: int = 0  # runs that failed and were left out
@@ -220,6 +227,9 @@ class Comparison:
         tests = f"Welch one-sided p = {fmt_p(self.welch_p)}"
         if self.permutation_splits:
             tests += f", exact permutation p = {fmt_p(self.permutation_p)} ({self.permutation_splits} splits)"
+        if self.verdict == "contradicted":  # the evidence that decided it: the tests in the opposite direction
+            tests += (f"; in the opposite direction, Welch p = {fmt_p(self.welch_p_opposite)}"
+                      + (f", exact permutation p = {fmt_p(self.permutation_p_opposite)}" if self.permutation_splits else ""))
         if self.adjusted_in > 1:
             tests += f"; Holm-adjusted over {self.adjusted_in} claims: p = {fmt_p(self.deciding_p)}" + (" (opposite direction)" if self.verdict == "contradicted" else "")
         parts.append(tests)
@@ -233,17 +243,26 @@ class Comparison:
             return (f"{WORDS[self.verdict]} that {self.claim}: a group has fewer than two valid units "
                     f"({self.numbers()}).{failed}")
         s = f"{WORDS[self.verdict]} that {self.claim} (α = {self.alpha}): {self.numbers()}."
-        if self.verdict == "inconclusive" and math.isfinite(self.min_detectable):
+        b, w = self.better_summary.n, self.worse_summary.n
+        if self.verdict == "inconclusive" and not self.decidable:
+            s += (f" With {b} and {w} {self.unit} no exact permutation test can reach p ≤ {self.alpha / self.adjusted_in:.3g}"
+                  + (f", the level Holm's first step requires over {self.adjusted_in} claims" if self.adjusted_in > 1 else "")
+                  + ": no difference, however large, could have been decided here; more units, not more precise ones, would decide it.")
+        elif self.verdict == "inconclusive" and math.isfinite(self.min_detectable):
+            level = (f"at α/{self.adjusted_in} = {self.min_detectable_alpha:.2g}, the level of Holm's first step"
+                     if self.adjusted_in > 1 else f"at α = {self.min_detectable_alpha:g}")
             s += (f" With these {self.unit} the design could have detected a difference of about "
-                  f"{self.min_detectable:.1f} {self.metric} or more (one-sided, 80 % power).")
-        if self.permutation_splits and min_permutation_p(self.better_summary.n, self.worse_summary.n) * self.adjusted_in > self.alpha:
-            s += (f" With {self.better_summary.n} and {self.worse_summary.n} {self.unit} no exact permutation test can "
-                  f"reach p ≤ {self.alpha / self.adjusted_in:.3g}: more units, not more precise ones, would decide it.")
+                  f"{self.min_detectable:.1f} {self.metric} or more (one-sided, 80 % power, {level}).")
         return s + failed
 
 
 def min_permutation_p(n_a: int, n_b: int) -> float:
     return 1 / math.comb(n_a + n_b, n_a) if n_a and n_b else float("nan")
+
+
+def _floor(c: "Comparison") -> float:
+    """The smallest deciding p a comparison's tests could give: the exact test's floor (Welch has none)."""
+    return min_permutation_p(c.better_summary.n, c.worse_summary.n) if c.permutation_splits else 0.0
 
 
 def _decide(p: float, q: float, alpha: float) -> str:
@@ -281,9 +300,10 @@ def compare(claim: str, better: str, better_values: Sequence[float | None], wors
     q = max(welch_q, perm_q) if splits else welch_q
     diff, lo, hi = welch_interval(b, a)
     mde = min_detectable_effect(sa.std, sa.n, sb.std, sb.n, alpha)
+    floor = min_permutation_p(len(a), len(b)) if splits else 0.0
     return Comparison(claim, better, worse, sa, sb, tests, stat, p, q, hedges_g(b, a), alpha, _decide(p, q, alpha),
-                      welch_p, welch_q, perm_p, perm_q, splits, diff, (lo, hi), mde, unit, metric, failed, total,
-                      digits=digits)
+                      welch_p, welch_q, perm_p, perm_q, splits, diff, (lo, hi), mde, alpha, floor <= alpha, unit, metric,
+                      failed, total, digits=digits)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -301,16 +321,22 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
 def holm_family(comparisons: Sequence[Comparison]) -> list[Comparison]:
     """The comparisons as one family: each claim's deciding p-values (either direction) Holm-adjusted over the
-    family, and its verdict decided again on them. Untestable claims stay so and take no share of the family."""
+    family, and its verdict decided again on them. Untestable claims stay so and take no share of the family.
+    Each claim's detectable difference is computed again at α/m, and it is `decidable` if Holm could reject it had
+    every claim of the family reached its exact test's floor."""
     testable = [i for i, c in enumerate(comparisons) if c.verdict != "not testable"]
     m = len(testable)
     adj_p = holm([comparisons[i].p_value for i in testable])
     adj_q = holm([comparisons[i].p_value_opposite for i in testable])
+    best = holm([_floor(comparisons[i]) for i in testable])  # the family at its floors: the best Holm could do
     out = list(comparisons)
     for k, i in enumerate(testable):
         c = comparisons[i]
+        level = c.alpha / m
+        mde = min_detectable_effect(c.better_summary.std, c.better_summary.n, c.worse_summary.std, c.worse_summary.n, level)
         out[i] = replace(c, p_value=adj_p[k], p_value_opposite=adj_q[k], adjusted_in=m,
-                         verdict=_decide(adj_p[k], adj_q[k], c.alpha))
+                         verdict=_decide(adj_p[k], adj_q[k], c.alpha), min_detectable=mde, min_detectable_alpha=level,
+                         decidable=best[k] <= c.alpha)
     return out
 
 

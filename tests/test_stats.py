@@ -107,6 +107,35 @@ def test_compare_contradicted_and_not_decided_with_its_power():
     assert n.deciding_p == n.p_value
 
 
+def test_a_contradiction_prints_the_evidence_that_decided_it():
+    c = compare("x beats y", "x", [20.0, 21.0, 19.0, 20.5, 21.5], "y", [10.0, 11.0, 12.0, 10.4, 11.2])
+    assert c.verdict == "contradicted" and c.permutation_p_opposite == pytest.approx(1 / 252)
+    assert (f"in the opposite direction, Welch p = {fmt_p(c.welch_p_opposite)}, exact permutation p = 0.004"
+            in c.sentence())
+
+
+def test_in_a_family_the_detectable_difference_is_at_holms_first_level():
+    a, b = [10.0, 14.0, 12.0, 11.0, 13.0, 12.5], [11.0, 15.0, 13.0, 12.5, 14.0, 12.0]
+    c = compare("x beats y", "x", a, "y", b)
+    assert c.min_detectable_alpha == 0.05 and "(one-sided, 80 % power, at α = 0.05)" in c.sentence()
+    fam = holm_family([c, c, c])
+    sd_a, sd_b = float(np.std(a, ddof=1)), float(np.std(b, ddof=1))
+    assert fam[0].min_detectable == pytest.approx(min_detectable_effect(sd_a, 6, sd_b, 6, 0.05 / 3))
+    assert fam[0].min_detectable > c.min_detectable and fam[0].min_detectable_alpha == pytest.approx(0.05 / 3)
+    assert "at α/3 = 0.017, the level of Holm's first step" in fam[0].sentence()
+
+
+def test_a_claim_is_undecidable_only_if_holm_could_not_reject_it_at_the_floors():
+    three = compare("x beats y", "x", [10.0, 13.0, 12.0], "y", [11.0, 12.5, 13.5])  # floor 1/20
+    many = compare("u beats v", "u", list(range(10, 20)), "v", list(range(30, 40)))  # Welch alone: no floor
+    assert three.decidable and three.verdict == "inconclusive"
+    assert not holm_family([three, three])[0].decidable  # 2 x 0.05 > 0.05 at Holm's first step
+    fam = holm_family([many, three])  # ranked second, the 3-vs-3 claim meets α itself
+    assert fam[1].decidable and "could have detected" in fam[1].sentence()
+    s = holm_family([three, three])[0].sentence()
+    assert "no difference, however large, could have been decided here" in s and "could have detected" not in s
+
+
 def test_a_group_without_two_valid_runs_is_not_testable():
     few = compare("x beats y", "x", [1.0, float("nan")], "y", [5.0, 6.0, 7.0], failed=1, total=5)
     assert few.verdict == "not testable" and math.isnan(few.p_value)
