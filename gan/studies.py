@@ -494,11 +494,12 @@ def loss_grid(exp_dir: str | Path, run_ids: Sequence[str], labels: Sequence[str]
 
 
 def claim_for_data(claim: str, sets: Sequence[Any]) -> str:
-    """The claim in words that fit the data trained on: where the folders are a stand-in (not faces), "faces"
-    becomes "images of its data", so that no verdict about digits in noisy canvases says "better faces"."""
+    """The claim in words that fit the data trained on: where the folders are a stand-in (not faces), "better
+    faces" becomes what the FID measures, images closer to the clean reference (the preprocessed folder's), so that
+    no verdict about digits in noisy canvases says "better faces"."""
     if not any(getattr(s, "standin_for", None) for s in sets):
         return claim
-    return claim.replace("better faces", "better images of its data").replace("faces", "images")
+    return claim.replace("better faces", "images closer to the clean reference (the preprocessed folder's images)").replace("faces", "images")
 
 
 def data_names(sets: Mapping[str, Any]) -> str:

@@ -281,7 +281,7 @@ def test_the_face_claim_says_faces_only_for_faces():
     standin = SimpleNamespace(name="Faces stand-in: raw (MNIST-5k digits in noisy canvases)", standin_for="a face folder")
     faces = SimpleNamespace(name="image folder", standin_for=None)
     worded = studies.claim_for_data(claim, [standin])
-    assert "faces" not in worded and "better images of its data than the same model" in worded
+    assert "faces" not in worded and "images closer to the clean reference (the preprocessed folder's images) than the same model" in worded
     assert studies.claim_for_data(claim, [faces]) == claim
     assert studies.data_names({"raw": standin}) == "raw: Faces stand-in: raw (MNIST-5k digits in noisy canvases)"
 
