@@ -196,9 +196,12 @@ def health_sentences(df: pd.DataFrame, *, quotes: Mapping[str, tuple[str, str]] 
                 f"{_pct_range(good['tail_acc_fake'].tolist())} of the generated images"
                 + (" in the runs that trained" if len(bad) else "") + ".")
     if "health_fid" in df and df["health_fid"].notna().any():  # FID reported against another reference than health's
-        h = df["health_fid"].dropna()
-        tail += (f" Health judges each run against its own training images (FID {h.min():.0f}–{h.max():.0f} there, "
-                 f"against {df['noise_fid'].dropna().min():.0f} for uniform noise), not against the reference of the FIDs below.")
+        # one range per training set (runs that share a noise FID share the images they are judged against)
+        there = "; ".join(f"{g.min():.0f}–{g.max():.0f} where uniform noise scores {nf:.0f}" if g.min() != g.max() else
+                          f"{g.min():.0f} where uniform noise scores {nf:.0f}"
+                          for nf, g in df.dropna(subset=["health_fid"]).groupby("noise_fid")["health_fid"])
+        tail += (f" Health judges each run against its own training images (FID {there}), not against the reference "
+                 "of the FIDs below.")
     if not len(bad):
         return f"All {n} runs trained: the run-health checks found no failure.{tail}"
     s = (f"**{'Every run failed' if len(bad) == n else f'{len(bad)} of {n} runs failed'}** (run health; "
@@ -237,6 +240,14 @@ def observed_sentences(df: pd.DataFrame, observed: Mapping[str, str], names: Map
         who = f"Every run of {name} failed" if len(bad) == n else f"{len(bad)} of {n} runs of {name} failed"
         out.append(f"{who} ({how}): this is the study's own observation for this model, “{quote}”, not a fault of "
                    "the rebuild; the runs are named, never averaged.")
+    for model, g in df[~df[key].isin(list(observed))].groupby(key, sort=False):  # failures the study did not report
+        bad = g[~g["ok"]]
+        if len(bad):
+            name, n = names.get(model, model), len(g)
+            how = ", ".join(KIND_NAMES.get(k, k) for k in failure_kinds(bad["failure"].tolist())) or "failed"
+            who = f"Every run of {name} failed" if len(bad) == n else f"{len(bad)} of {n} runs of {name} failed"
+            out.append(f"{who} ({how}): the study reported no such failure for it, so this one is the rebuild's, at "
+                       "this budget and on this data (`pilots/README.md` records the budgets and settings tried).")
     return " ".join(out)
 
 
@@ -343,7 +354,7 @@ class FidSensitivity:
         half = self.size // 2
         rows = [{"real images scored": f"{n:,}", "what changes": f"sample count ({self.draws} draws)",
                  col: stats.fmt_mean_std(s.mean, s.std, digits=2)} for n, s in self.floor.items()]
-        rows += [{"real images scored": f"{self.n:,}", "what changes": "nothing (the baseline of the rows below)", col: f"{self.unresized:.2f}"},
+        rows += [{"real images scored": f"{self.n:,}", "what changes": "nothing: the first draw above (the baseline of the rows below)", col: f"{self.unresized:.2f}"},
                  *({"real images scored": f"{self.n:,}", "what changes": f"resized {self.size} → {half} → {self.size}, {m}", col: f"{v:.2f}"}
                    for m, v in self.resized.items()),
                  {"real images scored": f"{self.n:,}", "what changes": f"bilinear, features × {self.feature_scale:g}", col: f"{self.scaled:.4f}"}]
@@ -389,9 +400,12 @@ def fid_sensitivity(net: Any, images: torch.Tensor, sample_counts: Sequence[int]
     ref = extract_features(net, images[perm[:half]])
     pool = images[perm[half:]]
     pool_f = extract_features(net, pool)
-    floor = {int(n): stats.summarize([fid_from_features(pool_f[torch.randperm(len(pool), generator=g)[:n].numpy()], ref)
-                                      for _ in range(draws)]) for n in sample_counts}
-    same = pool[: min(max(sample_counts), len(pool))]
+    floor, draw = {}, {}
+    for n in sample_counts:
+        idx = [torch.randperm(len(pool), generator=g)[:n] for _ in range(draws)]
+        floor[int(n)] = stats.summarize([fid_from_features(pool_f[i.numpy()], ref) for i in idx])
+        draw[int(n)] = idx[0]
+    same = pool[draw[max(draw)]]  # the baseline is the first draw of the largest count, one of the floor's own
 
     def round_trip(x: torch.Tensor, mode: str) -> torch.Tensor:
         small = F.interpolate(x.float(), scale_factor=0.5, mode=mode, **({"antialias": True} if mode == "bilinear" else {}))
@@ -407,7 +421,8 @@ def fid_sensitivity(net: Any, images: torch.Tensor, sample_counts: Sequence[int]
 def agreement_sentence(agree: Mapping[str, Mapping[str, float]], ok: Mapping[str, bool], names: Mapping[str, str],
                        num_classes: int, accuracy: float | None, per_run: int = GRID_PER_CLASS) -> str:
     """What the label-agreement check found (`agree`: model -> run -> share in the asked-for class), over the runs
-    that trained, with chance beside it; the models within twice chance are said not to use their labels yet."""
+    that trained, with chance beside it; a model whose interval reaches chance (one run: under twice chance) is said
+    perhaps not to use its labels."""
     chance = 100 / num_classes
     parts, near = [], []
     for k, vals in agree.items():
@@ -417,7 +432,8 @@ def agreement_sentence(agree: Mapping[str, Mapping[str, float]], ok: Mapping[str
             parts.append(f"{names.get(k, k)}: no run that trained ({lost} failed)")
             continue
         parts.append(f"{names.get(k, k)} {s.ci(0)} %" + (f" ({lost} failed {'run' if lost == 1 else 'runs'} left out)" if lost else ""))
-        if s.n and s.mean < 2 * chance:
+        # above chance: the 95 % interval clears it (a single run: at least twice chance)
+        if not (s.ci_low > chance if s.n > 1 and math.isfinite(s.ci_low) else s.mean >= 2 * chance):
             near.append(names.get(k, k))
     if not parts:
         return ""
@@ -429,11 +445,11 @@ def agreement_sentence(agree: Mapping[str, Mapping[str, float]], ok: Mapping[str
            f"{num_classes * per_run} samples per run; chance is {chance:.0f} %).")
     if near:
         one = len(near) == 1
-        out += (f" {' and '.join(near)} {'stays' if one else 'stay'} below twice chance: at this training length "
-                f"{'it does' if one else 'they do'} not yet use {'its' if one else 'their'} labels, and the claims about "
-                f"labels are tested on {'a model' if one else 'models'} conditional in name only.")
+        out += (f" {' and '.join(near)} cannot be told from chance (the interval reaches {chance:.0f} %): at this "
+                f"training length {'it' if one else 'they'} may not use {'its' if one else 'their'} labels, and the claims "
+                f"about labels are tested on {'a model' if one else 'models'} that may be conditional in name only.")
     elif all(stats.summarize([v for r, v in vals.items() if ok[r]]).n for vals in agree.values()):
-        out += " Every one is above twice chance: the models use their labels."
+        out += " Every one is above chance (its interval clears it): the models use their labels."
     return out
 
 
@@ -720,7 +736,7 @@ def block_summary(block: pd.DataFrame) -> str:
     fast = good[good["images_per_s"].notna()]
     if len(fast) > 1:
         f = fast.loc[fast["images_per_s"].idxmax()]
-        s += f"; most training images per second: **{f['display']}** ({f['images_per_s']:,.0f})"
+        s += f"; most training images per second among them: **{f['display']}** ({f['images_per_s']:,.0f})"
     return s + ". The order is by mean FID alone; no difference in this table is tested." + tail
 
 

@@ -87,8 +87,10 @@ def test_health_sentences_say_only_what_happened():
     assert studies.failure_kinds(grey["failure"].tolist()) == ["collapse (colour", "collapse"]
     assert "own training images" not in s
     judged = ok.assign(health_fid=[7.0, 9.0, 14.0], noise_fid=58.0)  # FIDs reported against another reference
-    assert "Health judges each run against its own training images (FID 7–14 there, against 58 for uniform noise)" in \
+    assert "Health judges each run against its own training images (FID 7–14 where uniform noise scores 58)" in \
         studies.health_sentences(judged)
+    two = ok.assign(health_fid=[7.0, 14.0, 18.0], noise_fid=[58.0, 58.0, 600.0])  # two training sets, each its own noise
+    assert "(FID 7–14 where uniform noise scores 58; 18 where uniform noise scores 600)" in studies.health_sentences(two)
 
 
 def test_a_failure_the_study_reported_is_labelled_as_its_observation():
@@ -108,6 +110,7 @@ def test_a_failure_the_study_reported_is_labelled_as_its_observation():
         report.md_table(only_other, align="llrl")
     s = studies.observed_sentences(df, studies.CIFAR_OBSERVED, names)
     assert s.startswith("1 of 2 runs of DCGAN 1 failed (collapse): this is the study's own observation")
+    assert "1 of 2 runs of DCGAN 2 failed (diverged): the study reported no such failure for it, so this one is the rebuild's" in s
     s = studies.observed_sentences(df[df.run_id != "dcgan1_s0"], studies.CIFAR_OBSERVED, names)
     assert "our run of it did not fail" in s
     grey = df.assign(failure=df.failure.where(df.run_id != "dcgan1_s0", "collapse (colour: the samples' colours spread "
@@ -184,9 +187,9 @@ def test_label_agreement_reads_the_class_grid(tmp_path):
     s = studies.agreement_sentence({"cdcgan": {"r0": 0.12, "r1": 0.15, "r2": 0.9}}, {"r0": True, "r1": True, "r2": False},
                                    {"cdcgan": "Conditional DCGAN"}, 10, 0.95)
     assert "Conditional DCGAN 14 [" in s and "(1 failed run left out)" in s and "95.0 % accurate" in s
-    assert "stays below twice chance" in s and "a model conditional in name only" in s
+    assert "Conditional DCGAN cannot be told from chance (the interval reaches 10 %)" in s and "a model that may be conditional in name only" in s
     s = studies.agreement_sentence({"c": {"r0": 0.8, "r1": 0.9}}, {"r0": True, "r1": True}, {}, 10, None)
-    assert "above twice chance: the models use their labels" in s
+    assert "Every one is above chance (its interval clears it): the models use their labels" in s
     assert "not checked" in studies.agreement_sentence({"c": {"r0": 0.8}}, {"r0": False}, {}, 10, None)
 
 
@@ -213,6 +216,7 @@ def test_fid_sensitivity_rows_and_sentences_follow_the_numbers():
     assert fs.reference == 200 and fs.n == 150 and set(fs.resized) == {"nearest", "bilinear"}
     assert fs.scaled == pytest.approx(0.01 * fs.resized["bilinear"], rel=1e-6)  # FID is in squared feature units
     assert fs.floor[20].mean > fs.floor[150].mean
+    assert fs.floor[150].ci_low <= fs.unresized <= fs.floor[150].ci_high  # the baseline is one of the floor's draws
     rows = fs.rows()
     assert len(rows) == 2 + 4 and all(len(r) == 3 for r in rows) and "16 → 8 → 16" in rows[3]["what changes"]
     text = " ".join(fs.sentences())
