@@ -10,6 +10,7 @@ it cannot disagree with what ran. No torch here (the registry checks that the pi
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -156,6 +157,24 @@ def findings(groups: list[dict[str, Any]], *, fid_target: float | None, confiden
                     + (f"; up to {upto:,} steps the lowest LeNet-FID any of these pilots reached is {min(early):.1f}." if early
                        else f"; none of these pilots was scored at {upto:,} steps or before."))
     return bullets, said
+
+
+def machines(groups: list[dict[str, Any]]) -> str:
+    """A sentence on where the shown pilots ran, read from their logs: the processors of those that record one
+    (`pilot.py` has written it since 4 December) and how many predate that record."""
+    devices = [ev[-1].get("device") for g in groups for ev in g["pilots"].values()]
+    # "CPU: AMD EPYC (x86_64, AVX512), 2 cores, torch threads 1" -> "AMD EPYC (x86_64, AVX512)"
+    seen = Counter((d.split("), ")[0] + ")" if "), " in d else d).removeprefix("CPU: ") for d in devices if d)
+    n, k = len(devices), sum(seen.values())
+    where = "; ".join(f"{c} on {p}" for p, c in seen.items())
+    readme = "(`pilots/README.md` says where they ran)"
+    if not k:
+        return (f"The pilot shown does not record its processor {readme}." if n == 1
+                else f"None of the {n} pilots shown records its processor {readme}.")
+    if k == n:
+        return f"The pilots shown record their processor: {where}."
+    rest = "the other one predates" if n - k == 1 else f"the other {n - k} predate"
+    return f"{k} of the {n} pilots shown record their processor ({where}); {rest} that record {readme}."
 
 
 def table(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:

