@@ -196,10 +196,12 @@ def health_sentences(df: pd.DataFrame, *, quotes: Mapping[str, tuple[str, str]] 
                 f"{_pct_range(good['tail_acc_fake'].tolist())} of the generated images"
                 + (" in the runs that trained" if len(bad) else "") + ".")
     if "health_fid" in df and df["health_fid"].notna().any():  # FID reported against another reference than health's
-        # one range per training set (runs that share a noise FID share the images they are judged against)
-        there = "; ".join(f"{g.min():.0f}–{g.max():.0f} where uniform noise scores {nf:.0f}" if g.min() != g.max() else
-                          f"{g.min():.0f} where uniform noise scores {nf:.0f}"
-                          for nf, g in df.dropna(subset=["health_fid"]).groupby("noise_fid")["health_fid"])
+        # one range per training set: runs judged against the same images share their noise FID (to the digits shown;
+        # runs on other processors differ in the last digits)
+        judged = df.dropna(subset=["health_fid", "noise_fid"])
+        there = "; ".join((lambda lo, hi: f"{lo}–{hi}" if lo != hi else lo)(f"{g.min():.0f}", f"{g.max():.0f}")
+                          + f" where uniform noise scores {nf}"
+                          for nf, g in judged.groupby(judged["noise_fid"].map("{:.0f}".format), sort=False)["health_fid"])
         tail += (f" Health judges each run against its own training images (FID {there}), not against the reference "
                  "of the FIDs below.")
     if not len(bad):

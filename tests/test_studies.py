@@ -89,8 +89,10 @@ def test_health_sentences_say_only_what_happened():
     judged = ok.assign(health_fid=[7.0, 9.0, 14.0], noise_fid=58.0)  # FIDs reported against another reference
     assert "Health judges each run against its own training images (FID 7–14 where uniform noise scores 58)" in \
         studies.health_sentences(judged)
-    two = ok.assign(health_fid=[7.0, 14.0, 18.0], noise_fid=[58.0, 58.0, 600.0])  # two training sets, each its own noise
+    two = ok.assign(health_fid=[7.0, 14.0, 18.2], noise_fid=[57.92, 57.9200004, 600.0])  # two sets; processors differ a little
     assert "(FID 7–14 where uniform noise scores 58; 18 where uniform noise scores 600)" in studies.health_sentences(two)
+    alike = ok.assign(health_fid=[7.0, 17.6, 18.3], noise_fid=[57.92, 600.0, 600.0])  # a range that rounds to one number
+    assert "(FID 7 where uniform noise scores 58; 18 where uniform noise scores 600)" in studies.health_sentences(alike)
 
 
 def test_a_failure_the_study_reported_is_labelled_as_its_observation():
