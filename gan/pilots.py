@@ -209,7 +209,7 @@ def figure(groups: list[dict[str, Any]], *, fid_target: float | None, confident_
         for ax in (a, b):
             ax.axvspan(lo - 150, hi + 150, color="0.6", alpha=0.25, lw=0, label=what if ax is a else None)
     a.set_yscale("log")
-    a.yaxis.set_major_locator(FixedLocator([10, 15, 20, 30, 50, 100, 200, 500, 1000]))
+    a.yaxis.set_major_locator(FixedLocator([5, 10, 15, 20, 30, 50, 100, 200, 500, 1000]))
     a.yaxis.set_major_formatter(ScalarFormatter())
     a.yaxis.set_minor_locator(NullLocator())
     a.set_ylabel("LeNet-FID (lower is better)")
