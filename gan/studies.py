@@ -226,7 +226,8 @@ def failure_kinds(failures: Sequence[str | None]) -> list[str]:
 
 def observed_sentences(df: pd.DataFrame, observed: Mapping[str, str], names: Mapping[str, str], *,
                        key: str = "model") -> str:
-    """For each model whose failure the study itself reported: did our runs of it fail too, and how."""
+    """For each model whose failure the study itself reported: did our runs of it fail too, and how; and for every
+    other model with failed runs, that the failure is the rebuild's."""
     out = []
     for model, quote in observed.items():
         g = df[df[key] == model]
@@ -238,19 +239,21 @@ def observed_sentences(df: pd.DataFrame, observed: Mapping[str, str], names: Map
             none = "our run of it did not fail" if n == 1 else f"none of our {n} runs of it failed"
             out.append(f"The study reported “{quote}” for {name}; {none}.")
             continue
-        how = ", ".join(KIND_NAMES.get(k, k) for k in failure_kinds(bad["failure"].tolist())) or "failed"
-        who = f"Every run of {name} failed" if len(bad) == n else f"{len(bad)} of {n} runs of {name} failed"
-        out.append(f"{who} ({how}): this is the study's own observation for this model, “{quote}”, not a fault of "
-                   "the rebuild; the runs are named, never averaged.")
+        out.append(f"{_failed(g, name)}: this is the study's own observation for this model, “{quote}”, not a fault "
+                   "of the rebuild; the runs are named, never averaged.")
     for model, g in df[~df[key].isin(list(observed))].groupby(key, sort=False):  # failures the study did not report
-        bad = g[~g["ok"]]
-        if len(bad):
-            name, n = names.get(model, model), len(g)
-            how = ", ".join(KIND_NAMES.get(k, k) for k in failure_kinds(bad["failure"].tolist())) or "failed"
-            who = f"Every run of {name} failed" if len(bad) == n else f"{len(bad)} of {n} runs of {name} failed"
-            out.append(f"{who} ({how}): the study reported no such failure for it, so this one is the rebuild's, at "
-                       "this budget and on this data (`pilots/README.md` records the budgets and settings tried).")
+        if not g["ok"].all():
+            out.append(f"{_failed(g, names.get(model, model))}: the study reported no such failure for it, so this one "
+                       "is the rebuild's, at this budget and on this data (`pilots/README.md` records the budgets and "
+                       "settings tried).")
     return " ".join(out)
+
+
+def _failed(g: pd.DataFrame, name: str) -> str:
+    """'Every run of X failed (collapse, noise)' or '1 of 3 runs of X failed (...)': one model's failed runs."""
+    bad = g[~g["ok"]]
+    how = ", ".join(KIND_NAMES.get(k, k) for k in failure_kinds(bad["failure"].tolist())) or "failed"
+    return (f"Every run of {name} failed" if len(bad) == len(g) else f"{len(bad)} of {len(g)} runs of {name} failed") + f" ({how})"
 
 
 def failure_rows(df: pd.DataFrame, columns: Sequence[str] = (), *, observed: Mapping[str, str] | None = None,
