@@ -524,8 +524,8 @@ def claim_for_data(claim: str, sets: Sequence[Any]) -> str:
 
 
 def data_names(sets: Mapping[str, Any]) -> str:
-    """'raw: <name>; preprocessed: <name>'."""
-    return "; ".join(f"{v}: {s.name}" for v, s in sets.items())
+    """'raw: <name>; preprocessed: <name>', or only the names where each already says which set it is."""
+    return "; ".join(s.name if f": {v}" in s.name else f"{v}: {s.name}" for v, s in sets.items())
 
 
 def read_pictures(folder: str | Path, n: int) -> tuple[list[np.ndarray], int]:

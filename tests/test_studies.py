@@ -289,7 +289,8 @@ def test_the_face_claim_says_faces_only_for_faces():
     worded = studies.claim_for_data(claim, [standin])
     assert "faces" not in worded and "images closer to the clean reference (the preprocessed folder's images) than the same model" in worded
     assert studies.claim_for_data(claim, [faces]) == claim
-    assert studies.data_names({"raw": standin}) == "raw: Faces stand-in: raw (MNIST-5k digits in noisy canvases)"
+    assert studies.data_names({"raw": standin}) == "Faces stand-in: raw (MNIST-5k digits in noisy canvases)"
+    assert studies.data_names({"raw": faces, "preprocessed": faces}) == "raw: image folder; preprocessed: image folder"
 
 
 def test_pictures_content_and_the_preprocessing_sentence(tmp_path):
