@@ -260,9 +260,9 @@ def min_permutation_p(n_a: int, n_b: int) -> float:
     return 1 / math.comb(n_a + n_b, n_a) if n_a and n_b else float("nan")
 
 
-def _floor(c: "Comparison") -> float:
+def _floor(n_a: int, n_b: int, permutation_splits: int) -> float:
     """The smallest deciding p a comparison's tests could give: the exact test's floor (Welch has none)."""
-    return min_permutation_p(c.better_summary.n, c.worse_summary.n) if c.permutation_splits else 0.0
+    return min_permutation_p(n_a, n_b) if permutation_splits else 0.0
 
 
 def _decide(p: float, q: float, alpha: float) -> str:
@@ -300,7 +300,7 @@ def compare(claim: str, better: str, better_values: Sequence[float | None], wors
     q = max(welch_q, perm_q) if splits else welch_q
     diff, lo, hi = welch_interval(b, a)
     mde = min_detectable_effect(sa.std, sa.n, sb.std, sb.n, alpha)
-    floor = min_permutation_p(len(a), len(b)) if splits else 0.0
+    floor = _floor(len(a), len(b), splits)
     return Comparison(claim, better, worse, sa, sb, tests, stat, p, q, hedges_g(b, a), alpha, _decide(p, q, alpha),
                       welch_p, welch_q, perm_p, perm_q, splits, diff, (lo, hi), mde, alpha, floor <= alpha, unit, metric,
                       failed, total, digits=digits)
@@ -328,7 +328,8 @@ def holm_family(comparisons: Sequence[Comparison]) -> list[Comparison]:
     m = len(testable)
     adj_p = holm([comparisons[i].p_value for i in testable])
     adj_q = holm([comparisons[i].p_value_opposite for i in testable])
-    best = holm([_floor(comparisons[i]) for i in testable])  # the family at its floors: the best Holm could do
+    best = holm([_floor(comparisons[i].better_summary.n, comparisons[i].worse_summary.n, comparisons[i].permutation_splits)
+                 for i in testable])  # the family at its floors: the best Holm could do
     out = list(comparisons)
     for k, i in enumerate(testable):
         c = comparisons[i]
