@@ -9,6 +9,9 @@ pixel value, D's accuracy on real and fake over the last evaluation interval, an
 
     python pilots/pilot.py NAME --config '{"model": ..., "steps": 6000, ...}' --eval-every 1000
 
+`--class-colours JITTER` trains on the colour stand-in recoloured so that colour goes with the digit (a pilot-only
+variant, recorded as `data_variant`; see `class_coloured`).
+
 Results: one JSON line per evaluation in pilots/results/NAME.jsonl (pilots/README.md summarises them).
 """
 
@@ -21,11 +24,12 @@ import time
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from gan import models
-from gan.config import TrainConfig
-from gan.data import load_dataset
-from gan.health import colour_spread
+from gan.config import DataConfig, TrainConfig
+from gan.data import ImageSet, load_dataset
+from gan.health import MIN_COLOUR_SPREAD, colour_spread
 from gan.metrics import extract_features, feature_network, fid_from_features
 from gan.metrics.digits import digit_metrics
 from gan.provenance import device_description
@@ -41,16 +45,39 @@ def diversity(images: torch.Tensor, n: int = 256, seed: int = 0) -> float:
     return float(torch.cdist(x, x).sum() / (len(x) * (len(x) - 1)))
 
 
+def class_coloured(data: ImageSet, jitter: float, seed: int = 1) -> ImageSet:
+    """The colour stand-in recoloured so that colour goes with the digit, as it goes with content in CIFAR-10:
+    each class gets one ink and one ground colour (drawn as the stand-in draws them), each image those plus Gaussian
+    jitter of sd `jitter`. A pilot-only variant that asks whether the stand-in's colours, drawn independently of the
+    digit, are why DCGAN 2 collapses to one colour scheme."""
+    g = torch.Generator().manual_seed(seed)
+    k = data.num_classes
+    fg_c, bg_c = torch.rand(k, 3, generator=g) * 0.7 + 0.3, torch.rand(k, 3, generator=g) * 0.3
+    n = len(data.images)
+    fg = (fg_c[data.labels] + jitter * torch.randn(n, 3, generator=g)).clamp(0.3, 1.0)[..., None, None]
+    bg = (bg_c[data.labels] + jitter * torch.randn(n, 3, generator=g)).clamp(0.0, 0.3)[..., None, None]
+    grey = load_dataset(DataConfig(name="mnist5k"))  # the stand-in's digits, in its order
+    if not torch.equal(grey.labels, data.labels):
+        raise ValueError(f"{data.name} is not the colour stand-in of MNIST-5k's digits in their order: --class-colours needs it")
+    x = F.pad(grey.images.float() / 255.0, (2, 2, 2, 2))  # 28 -> 32, as the stand-in pads
+    return ImageSet(f"{data.name}, class-coloured (pilot variant, jitter {jitter})", ((bg + (fg - bg) * x) * 255).round().to(torch.uint8),
+                    data.labels, data.num_classes, data.standin_for)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("name")
     ap.add_argument("--config", required=True, help="TrainConfig as JSON; its steps are the last evaluation")
     ap.add_argument("--eval-every", type=int, required=True)
     ap.add_argument("--fid-samples", type=int, default=2000)
+    ap.add_argument("--class-colours", type=float, default=None, metavar="JITTER",
+                    help="recolour the colour stand-in so colour goes with the digit (see class_coloured)")
     a = ap.parse_args()
     cfg = TrainConfig.from_dict(json.loads(a.config))
     data = load_dataset(cfg.data)
     real_ref = load_dataset(TrainConfig.from_dict({**cfg.to_dict(), "data": {**cfg.to_dict()["data"], "augment": "none"}}).data)
+    if a.class_colours is not None:
+        data = real_ref = class_coloured(real_ref, a.class_colours)
     net, info = feature_network("lenet", real_ref)
     ref = extract_features(net, real_ref.images)
     classifier = info.get("task") == "classifier"
@@ -77,7 +104,9 @@ def main() -> None:
                "diversity": diversity(fake), "real_diversity": real_div, "config": cfg.replace(steps=steps).to_dict(),
                # where it ran, and which LeNet-FID network scored it (retrained per machine: docs/DESIGN.md, FID)
                "device": device_description(), "feature_net_heldout_accuracy": info.get("heldout_accuracy")}
-        if real_colour:
+        if a.class_colours is not None:
+            row["data_variant"] = f"class-coloured (pilot variant), jitter {a.class_colours:g}"
+        if real_colour is not None and real_colour >= MIN_COLOUR_SPREAD:  # grey data are not judged on colour (gan.health)
             row["colour_ratio"] = colour_spread(fake) / real_colour
         if classifier:
             d = digit_metrics(net, fake)

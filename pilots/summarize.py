@@ -16,8 +16,13 @@ HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- pilots:begin -->", "<!-- pilots:end -->"
 
 
-def setting(c: dict) -> str:
-    return f"{c['data']['name']}: {label(c)}"
+def setting(r: dict) -> str:
+    """The data (with the size and channels it was resized to, and a pilot-only variant of it), then the training."""
+    c, d = r["config"], r["config"]["data"]
+    shape = f" at {d['image_size']}×{d['image_size']}" if d.get("image_size") and "image_size" not in c.get("model_kwargs", {}) else ""
+    shape += f", {d['channels']} channels" if d.get("channels") else ""
+    variant = f", {r['data_variant']}" if r.get("data_variant") else ""
+    return f"{d['name']}{shape}{variant}: {label(c)}"
 
 
 def rows() -> list[str]:
@@ -33,7 +38,7 @@ def rows() -> list[str]:
                 conf += f" (G {r['raw_confident']:.2f})" if "raw_confident" in r else ""
             cov = str(r.get("covered", "–"))
             col = f"{r['colour_ratio']:.2f}" if "colour_ratio" in r else "–"
-            out.append(f"| {r['name'] if i == 0 else ''} | {setting(r['config']) if i == 0 else ''} | {r['step']:,} | {r['cpu_s']:.0f} | "
+            out.append(f"| {r['name'] if i == 0 else ''} | {setting(r) if i == 0 else ''} | {r['step']:,} | {r['cpu_s']:.0f} | "
                        f"{fid} | {conf} | {cov} | {r['diversity'] / r['real_diversity']:.2f} | {col} | "
                        f"{r['acc_real']:.2f} / {r['acc_fake']:.2f} |")
     return out
