@@ -27,7 +27,8 @@ import torch
 import torch.nn.functional as F
 
 from gan import models
-from gan.config import DataConfig, TrainConfig
+from gan.checks import parse_train
+from gan.config import DataConfig
 from gan.data import ImageSet, load_dataset
 from gan.health import MIN_COLOUR_SPREAD, colour_spread
 from gan.metrics import extract_features, feature_network, fid_from_features
@@ -73,9 +74,9 @@ def main() -> None:
     ap.add_argument("--class-colours", type=float, default=None, metavar="JITTER",
                     help="recolour the colour stand-in so colour goes with the digit (see class_coloured)")
     a = ap.parse_args()
-    cfg = TrainConfig.from_dict(json.loads(a.config))
+    cfg = parse_train(json.loads(a.config), "--config: ")  # keys, ranges and registry names, as the workflow checks them
     data = load_dataset(cfg.data)
-    real_ref = load_dataset(TrainConfig.from_dict({**cfg.to_dict(), "data": {**cfg.to_dict()["data"], "augment": "none"}}).data)
+    real_ref = load_dataset(cfg.data.replace(augment="none"))
     if a.class_colours is not None:
         data = real_ref = class_coloured(real_ref, a.class_colours)
     net, info = feature_network("lenet", real_ref)
