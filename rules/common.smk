@@ -224,12 +224,13 @@ def check_data_before_any_job():
     on disk or downloadable from here; else stop with what to do, instead of failing jobs one by one on a cluster.
     The data rules then check the files in full (a partial download, a corrupt image) before any training job."""
     from gan.config import DataConfig
-    from gan.data.fetch import inception_preflight, preflight
+    from gan.data.fetch import preflight
+    from gan.metrics import weights
 
     keys = {Path(f).stem for job in workflow.dag.needrun_jobs() for f in job.output if "/data/" in str(f)}
     problems = [p for k in sorted(keys & set(DATA)) if (p := preflight(DataConfig.from_dict(DATA[k])))]
     if "fid_network" in keys:
-        problems += [p for p in [inception_preflight(fid_network(), config["fid"].get("inception_weights"))] if p]
+        problems += [p for p in [weights.preflight(fid_network(), config["fid"].get("inception_weights"))] if p]
     if problems:
         raise WorkflowError("Missing data; no job was started:\n" + "\n".join(f"- {p}" for p in problems))
 

@@ -342,6 +342,47 @@ def test_inception_pool3_matches_pytorch_fid(tmp_path, empty_hub, monkeypatch, m
     assert isinstance(net, feat.InceptionPool3) and info["weights"].endswith(feat.FID_WEIGHTS_FILE)
 
 
+
+def test_the_fid_network_rule_gets_and_checks_the_weights(tmp_path, empty_hub, monkeypatch, capsys):
+    """gan.metrics.weights, the workflow's fid_network job: a typed path must exist; 'inception' needs the weights
+    or a reachable download; 'auto' falls back to LeNet-FID; a file is checked by loading it, and the receipt says
+    whether it is pytorch-fid's own."""
+    import hashlib
+    import json
+
+    from gan.data import DataUnavailable
+    from gan.metrics import weights
+
+    monkeypatch.setattr(weights, "reachable", lambda url: False)  # offline, as CI is
+
+    def no_download(*a, **k):
+        raise OSError("no network")
+
+    monkeypatch.setattr(torch.hub, "download_url_to_file", no_download)
+    assert weights.preflight("lenet", str(tmp_path / "nowhere.pth")) is None
+    assert weights.preflight("auto", None) is None
+    said = weights.preflight("auto", str(tmp_path / "nowhere.pth"))
+    assert said.startswith(f"fid.inception_weights: {tmp_path / 'nowhere.pth'} does not exist") and weights.FID_WEIGHTS_URL in said
+    said = weights.preflight("inception", None)
+    assert str(empty_hub / "checkpoints" / feat.FID_WEIGHTS_FILE) in said and "use fid.network: lenet" in said
+    assert weights.fetch("lenet", None) == {"network": "lenet"}
+    assert weights.fetch("auto", None) == {"network": "lenet", "fallback": f"no Inception weights ({weights.FID_WEIGHTS_URL} could not be downloaded)"}
+
+    torn = tmp_path / "torn.pth"
+    torn.write_bytes(b"not a state dict")
+    with pytest.raises(DataUnavailable, match="does not load into pytorch-fid's Inception-v3"):
+        weights.fetch("inception", str(torn))
+
+    w = feat.write_standin_inception_weights(tmp_path / "weights.pth", passes=1, batch=2)
+    out = tmp_path / "receipt.json"
+    assert weights.main([json.dumps({"network": "auto", "weights": str(w)}), str(out)]) == 0
+    receipt = json.loads(out.read_text())
+    assert receipt == {"network": "inception", "weights": str(w), "sha256": hashlib.sha256(w.read_bytes()).hexdigest(),
+                       "name": receipt["name"], "official": False}
+    assert receipt["name"].startswith("Inception-v3 pool3 (stand-in weights ")
+    assert weights.main([json.dumps({"network": "inception", "weights": str(tmp_path / "nowhere.pth")}), str(tmp_path / "r2.json")]) == 1
+    assert "fid.inception_weights:" in capsys.readouterr().err and not (tmp_path / "r2.json").exists()
+
 # --- KID ------------------------------------------------------------------------------------------------------------------
 
 

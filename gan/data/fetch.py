@@ -1,19 +1,18 @@
 """Getting and checking the data a scale needs, once, before any training job: the workflow's data rules.
 
-Each data set a scale reads, and the Inception-v3 FID weights, are one job of a `localrule` (on a cluster it runs
-on the submitting host, once, where the internet usually is): `fetch` downloads what may be downloaded and is not
-there yet, then `check` verifies it in full (every file of a torchvision set, in its real format and complete;
-every image of a folder opens) and writes a receipt. Training jobs take the receipt as an input and never
-download anything themselves. `preflight` is the cheap version that the workflow runs before the first job, so
-that a set that can be neither found nor downloaded stops the run with instructions before anything starts.
+Each data set a scale reads is one job of a `localrule` (on a cluster it runs on the submitting host, once, where
+the internet usually is; the FID network's weights have a job of their own, `gan.metrics.weights`): `fetch`
+downloads what may be downloaded and is not there yet, then `check` verifies it in full (every file of a
+torchvision set, in its real format and complete; every image of a folder opens) and writes a receipt. Training
+jobs take the receipt as an input and never download anything themselves. `preflight` is the cheap version that
+the workflow runs before the first job, so that a set that can be neither found nor downloaded stops the run with
+instructions before anything starts.
 
     python -m gan.data.fetch data '<DataConfig as JSON>' <receipt.json>
-    python -m gan.data.fetch inception '<{"network": ..., "weights": ...}>' <receipt.json>
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 import struct
@@ -30,7 +29,6 @@ MNIST_FILES = {"train-images-idx3-ubyte": (2051, 3), "train-labels-idx1-ubyte": 
 CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["batches.meta"]
 DOWNLOAD_HOSTS = {"mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/",
                   "cifar10": "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"}
-FID_WEIGHTS_URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth"
 
 
 def _root(cfg: DataConfig) -> Path:
@@ -133,7 +131,8 @@ def fetch(cfg: DataConfig) -> dict[str, Any]:
     return check(cfg)
 
 
-def _reachable(url: str, timeout: float = 3.0) -> bool:
+def reachable(url: str, timeout: float = 3.0) -> bool:
+    """Whether `url`'s host accepts a connection on port 443 from this machine (no request is sent)."""
     host = urlparse(url).hostname
     try:
         with socket.create_connection((host, 443), timeout=timeout):
@@ -161,7 +160,7 @@ def preflight(cfg: DataConfig) -> str | None:
         except DataUnavailable as e:
             if not cfg.download:
                 return f"{e} (data.download is false)"
-            if not _reachable(DOWNLOAD_HOSTS[cfg.name]):
+            if not reachable(DOWNLOAD_HOSTS[cfg.name]):
                 return (f"{str(e).split('. ')[0]}, and {urlparse(DOWNLOAD_HOSTS[cfg.name]).hostname} cannot be reached "
                         f"from this machine to download it. {ds.how_to_get}")
     return None
@@ -174,86 +173,14 @@ def _cifar_files_present(cfg: DataConfig) -> None:
             raise DataUnavailable(f"cifar10: {d / name} is missing (a partial or no download). {DATASETS['cifar10'].how_to_get}")
 
 
-# --- the Inception-v3 FID weights -----------------------------------------------------------------------------------
-
-
-def inception_file(weights: str | None) -> Path:
-    from gan.metrics.features import FID_WEIGHTS_FILE
-
-    if weights:
-        return Path(weights).expanduser()
-    import torch
-
-    return Path(torch.hub.get_dir()) / "checkpoints" / FID_WEIGHTS_FILE
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def inception_preflight(network: str, weights: str | None) -> str | None:
-    """A weights path the user typed must exist, whatever `network` says; `inception` needs weights or a
-    reachable download; `auto` may fall back to LeNet-FID when nothing was asked for."""
-    if network == "lenet":
-        return None
-    f = inception_file(weights)
-    if weights and not f.is_file():
-        return (f"fid.inception_weights: {f} does not exist. Download pt_inception-2015-12-05-6726825d.pth from "
-                f"{FID_WEIGHTS_URL} and set fid.inception_weights to its path (or to null to use the torch hub cache).")
-    if network == "inception" and not f.is_file() and not _reachable(FID_WEIGHTS_URL):
-        return (f"fid.network is 'inception' but {f} does not exist and github.com cannot be reached to download it: "
-                f"download {FID_WEIGHTS_URL} into {f.parent}, or set fid.inception_weights, or use fid.network: lenet.")
-    return None
-
-
-def fetch_inception(network: str, weights: str | None) -> dict[str, Any]:
-    """Make sure the FID network's weights are there (downloading pytorch-fid's file into the hub cache when no path
-    was given), check that they load into pytorch-fid's architecture, and say which network the runs will use."""
-    problem = inception_preflight(network, weights)
-    if problem:
-        raise DataUnavailable(problem)
-    if network == "lenet":
-        return {"network": "lenet"}
-    f = inception_file(weights)
-    if not f.is_file() and not weights:
-        import torch
-
-        try:
-            f.parent.mkdir(parents=True, exist_ok=True)
-            torch.hub.download_url_to_file(FID_WEIGHTS_URL, str(f), progress=False)
-        except Exception as e:
-            if network == "inception":
-                raise DataUnavailable(f"fid.network is 'inception' and the download of {FID_WEIGHTS_URL} failed "
-                                      f"({type(e).__name__}: {e}); put the file at {f}") from None
-            return {"network": "lenet", "fallback": f"no Inception weights ({FID_WEIGHTS_URL} could not be downloaded)"}
-    from gan.metrics.features import InceptionPool3
-
-    try:
-        net = InceptionPool3(f)
-    except Exception as e:
-        raise DataUnavailable(f"{f} does not load into pytorch-fid's Inception-v3 ({type(e).__name__}: {e}); download "
-                              f"{FID_WEIGHTS_URL} again") from None
-    digest = sha256(f)
-    return {"network": "inception", "weights": str(f), "sha256": digest, "name": net.name,
-            "official": digest.startswith("6726825d")}  # the hub convention: the name carries the hash's first 8 hex
-
-
 def main(argv: list[str] | None = None) -> int:
     from gan.provenance import atomic_write_json
 
     kind, spec, out = (argv or sys.argv[1:])
     try:
-        if kind == "data":
-            receipt = fetch(DataConfig.from_dict(json.loads(spec)))
-        elif kind == "inception":
-            s = json.loads(spec)
-            receipt = fetch_inception(s["network"], s.get("weights"))
-        else:
-            raise SystemExit(f"usage: python -m gan.data.fetch data|inception '<json>' <receipt.json>; got {kind!r}")
+        if kind != "data":  # the FID weights: python -m gan.metrics.weights
+            raise SystemExit(f"usage: python -m gan.data.fetch data '<DataConfig as JSON>' <receipt.json>; got {kind!r}")
+        receipt = fetch(DataConfig.from_dict(json.loads(spec)))
     except DataUnavailable as e:
         print(f"gan.data.fetch: {e}", file=sys.stderr)
         return 1

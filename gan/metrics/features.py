@@ -25,6 +25,7 @@ from gan.provenance import atomic_torch_save, atomic_write_json
 
 FID_WEIGHTS_FILE = "pt_inception-2015-12-05-6726825d.pth"
 FID_WEIGHTS_SHA256_PREFIX = "6726825d"
+FID_WEIGHTS_URL = f"https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/{FID_WEIGHTS_FILE}"
 
 
 class FeatureNet(nn.Module):
@@ -208,11 +209,15 @@ def find_inception_weights(path: str | Path | None = None) -> Path | None:
         p = Path(path).expanduser()
         if not p.is_file():
             raise FileNotFoundError(
-                f"Inception weights {p} not found. Download {FID_WEIGHTS_FILE} from "
-                "https://github.com/mseitzer/pytorch-fid/releases (weights release) and give its path.")
+                f"Inception weights {p} not found. Download {FID_WEIGHTS_URL} and give its path.")
         return p
-    p = Path(torch.hub.get_dir()) / "checkpoints" / FID_WEIGHTS_FILE
+    p = hub_weights_file()
     return p if p.is_file() else None
+
+
+def hub_weights_file() -> Path:
+    """Where pytorch-fid keeps its weights, and where `gan.metrics.weights` downloads them: the torch hub cache."""
+    return Path(torch.hub.get_dir()) / "checkpoints" / FID_WEIGHTS_FILE
 
 
 def fid_inception_v3(init_weights: bool = False) -> nn.Module:
@@ -270,7 +275,7 @@ class InceptionPool3(FeatureNet):
             net.Mixed_5b, net.Mixed_5c, net.Mixed_5d, net.Mixed_6a, net.Mixed_6b, net.Mixed_6c, net.Mixed_6d,
             net.Mixed_6e, net.Mixed_7a, net.Mixed_7b, net.Mixed_7c, nn.AdaptiveAvgPool2d(1),
         )
-        digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
+        self.sha256 = digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
         # pytorch-fid's file carries its hash's first 8 hex digits in its name; any other file is named as what it is
         self.name = ("Inception-v3 pool3 (pytorch-fid weights)" if digest.startswith(FID_WEIGHTS_SHA256_PREFIX)
                      else f"Inception-v3 pool3 (stand-in weights {digest[:8]}, not pytorch-fid's)")
@@ -311,7 +316,7 @@ def feature_network(kind: str, data: ImageSet, *, inception_weights: str | Path 
             return net, {"name": net.name, "weights": str(w)}
         if kind == "inception":
             raise FileNotFoundError(
-                f"Inception weights not found in the torch hub cache ({torch.hub.get_dir()}/checkpoints/{FID_WEIGHTS_FILE}). "
-                "Download them from https://github.com/mseitzer/pytorch-fid/releases, or set fid.inception_weights, "
+                f"Inception weights not found in the torch hub cache ({hub_weights_file()}). "
+                f"Download them from {FID_WEIGHTS_URL}, or set fid.inception_weights, "
                 "or use fid.network: lenet.")
     return lenet_fid_network(data, cache=cache)
