@@ -9,8 +9,9 @@ pixel value, D's accuracy on real and fake over the last evaluation interval, an
 
     python pilots/pilot.py NAME --config '{"model": ..., "steps": 6000, ...}' --eval-every 1000
 
-`--class-colours JITTER` trains on the colour stand-in recoloured so that colour goes with the digit (a pilot-only
-variant, recorded as `data_variant`; see `class_coloured`).
+`--class-colours JITTER` trains on the colour stand-in recoloured so that colour goes with the digit, and
+`--without-colour` on its digits in white on black (pilot-only variants, recorded as `data_variant`; see
+`class_coloured` and `without_colour`).
 
 Results: one JSON line per evaluation in pilots/results/NAME.jsonl (pilots/README.md summarises them).
 """
@@ -46,6 +47,14 @@ def diversity(images: torch.Tensor, n: int = 256, seed: int = 0) -> float:
     return float(torch.cdist(x, x).sum() / (len(x) * (len(x) - 1)))
 
 
+def _standin_ink(data: ImageSet) -> torch.Tensor:
+    """The colour stand-in's digits as ink in [0, 1], [N, 1, 32, 32]: MNIST-5k padded 28 -> 32, as the stand-in pads."""
+    grey = load_dataset(DataConfig(name="mnist5k"))
+    if not torch.equal(grey.labels, data.labels):
+        raise ValueError(f"{data.name} is not the colour stand-in of MNIST-5k's digits in their order")
+    return F.pad(grey.images.float() / 255.0, (2, 2, 2, 2))
+
+
 def class_coloured(data: ImageSet, jitter: float, seed: int = 1) -> ImageSet:
     """The colour stand-in recoloured so that colour goes with the digit, as it goes with content in CIFAR-10:
     each class gets one ink and one ground colour (drawn as the stand-in draws them), each image those plus Gaussian
@@ -57,12 +66,17 @@ def class_coloured(data: ImageSet, jitter: float, seed: int = 1) -> ImageSet:
     n = len(data.images)
     fg = (fg_c[data.labels] + jitter * torch.randn(n, 3, generator=g)).clamp(0.3, 1.0)[..., None, None]
     bg = (bg_c[data.labels] + jitter * torch.randn(n, 3, generator=g)).clamp(0.0, 0.3)[..., None, None]
-    grey = load_dataset(DataConfig(name="mnist5k"))  # the stand-in's digits, in its order
-    if not torch.equal(grey.labels, data.labels):
-        raise ValueError(f"{data.name} is not the colour stand-in of MNIST-5k's digits in their order: --class-colours needs it")
-    x = F.pad(grey.images.float() / 255.0, (2, 2, 2, 2))  # 28 -> 32, as the stand-in pads
+    x = _standin_ink(data)
     return ImageSet(f"{data.name}, class-coloured (pilot variant, jitter {jitter})", ((bg + (fg - bg) * x) * 255).round().to(torch.uint8),
                     data.labels, data.num_classes, data.standin_for)
+
+
+def without_colour(data: ImageSet) -> ImageSet:
+    """The colour stand-in's digits with white ink on black, in its three channels and at its padding: the control
+    that asks whether colour is what DCGAN 2 fails to learn."""
+    x = _standin_ink(data).expand(-1, 3, -1, -1)
+    return ImageSet(f"{data.name}, without colour (pilot variant)", (x * 255).round().to(torch.uint8), data.labels,
+                    data.num_classes, data.standin_for)
 
 
 def main() -> None:
@@ -71,14 +85,23 @@ def main() -> None:
     ap.add_argument("--config", required=True, help="TrainConfig as JSON; its steps are the last evaluation")
     ap.add_argument("--eval-every", type=int, required=True)
     ap.add_argument("--fid-samples", type=int, default=2000)
-    ap.add_argument("--class-colours", type=float, default=None, metavar="JITTER",
-                    help="recolour the colour stand-in so colour goes with the digit (see class_coloured)")
+    variant = ap.add_mutually_exclusive_group()
+    variant.add_argument("--class-colours", type=float, default=None, metavar="JITTER",
+                         help="recolour the colour stand-in so colour goes with the digit (see class_coloured)")
+    variant.add_argument("--without-colour", action="store_true",
+                         help="the colour stand-in's digits in white on black (see without_colour)")
     a = ap.parse_args()
     cfg = parse_train(json.loads(a.config), "--config: ")  # keys, ranges and registry names, as the workflow checks them
     data = load_dataset(cfg.data)
     real_ref = load_dataset(cfg.data.replace(augment="none"))
     if a.class_colours is not None:
         data = real_ref = class_coloured(real_ref, a.class_colours)
+        variant = f"class-coloured (pilot variant), jitter {a.class_colours:g}"
+    elif a.without_colour:
+        data = real_ref = without_colour(real_ref)
+        variant = "without colour (pilot variant: white ink on black)"
+    else:
+        variant = None
     net, info = feature_network("lenet", real_ref)
     ref = extract_features(net, real_ref.images)
     classifier = info.get("task") == "classifier"
@@ -105,8 +128,8 @@ def main() -> None:
                "diversity": diversity(fake), "real_diversity": real_div, "config": cfg.replace(steps=steps).to_dict(),
                # where it ran, and which LeNet-FID network scored it (retrained per machine: docs/DESIGN.md, FID)
                "device": device_description(), "feature_net_heldout_accuracy": info.get("heldout_accuracy")}
-        if a.class_colours is not None:
-            row["data_variant"] = f"class-coloured (pilot variant), jitter {a.class_colours:g}"
+        if variant:
+            row["data_variant"] = variant
         if real_colour is not None and real_colour >= MIN_COLOUR_SPREAD:  # grey data are not judged on colour (gan.health)
             row["colour_ratio"] = colour_spread(fake) / real_colour
         if classifier:
