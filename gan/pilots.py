@@ -41,8 +41,10 @@ def load(name: str, root: Path = RESULTS) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["step"])
 
 
-def _shared(cfg: dict[str, Any]) -> str:
-    return json.dumps({k: v for k, v in cfg.items() if k not in _FREE}, sort_keys=True)
+def _shared(row: dict[str, Any]) -> dict[str, Any]:
+    """What the pilots of one group must share: the config but for `_FREE`, and the data variant `pilot.py` trained
+    on, if any (`--class-colours`, `--without-colour`: not part of the config)."""
+    return {**{k: v for k, v in row["config"].items() if k not in _FREE}, "data_variant": row.get("data_variant")}
 
 
 def label(cfg: dict[str, Any]) -> str:
@@ -65,6 +67,16 @@ def label(cfg: dict[str, Any]) -> str:
     return f"{model}, batch {cfg['batch_size']}, lr {lr}" + "".join(f", {e}" for e in extra)
 
 
+def setting(row: dict[str, Any]) -> str:
+    """A pilot's setting in words from one of its evaluations: the data (with the size and channels it was resized to,
+    and the pilot-only variant it was recoloured to), then `label`."""
+    c, d = row["config"], row["config"]["data"]
+    shape = f" at {d['image_size']}×{d['image_size']}" if d.get("image_size") and "image_size" not in c.get("model_kwargs", {}) else ""
+    shape += f", {d['channels']} channels" if d.get("channels") else ""
+    variant = f", {row['data_variant']}" if row.get("data_variant") else ""
+    return f"{d['name']}{shape}{variant}: {label(c)}"
+
+
 def load_groups(groups: Sequence[Sequence[str]], root: Path = RESULTS) -> list[dict[str, Any]]:
     """Each group as {key (A, B, ...), label, pilots: {name: rows}, seeds}; a group whose pilots differ in more than their seed and
     budget is refused (its label would be wrong for some of them)."""
@@ -73,9 +85,10 @@ def load_groups(groups: Sequence[Sequence[str]], root: Path = RESULTS) -> list[d
         pilots = {n: load(n, root) for n in names}
         cfgs = {n: rows[-1]["config"] for n, rows in pilots.items()}
         first = cfgs[names[0]]
-        for n, c in cfgs.items():
-            if _shared(c) != _shared(first):
-                diff = sorted(k for k in set(c) | set(first) if k not in _FREE and c.get(k) != first.get(k))
+        for n in names:
+            mine, theirs = _shared(pilots[n][-1]), _shared(pilots[names[0]][-1])
+            if mine != theirs:
+                diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
                 raise ValueError(f"pilots {names[0]!r} and {n!r} are in one group but differ in {', '.join(diff)}; "
                                  "a group's pilots may differ only in seed and budget")
         out.append({"key": chr(ord("A") + len(out)), "label": label(first), "pilots": pilots,

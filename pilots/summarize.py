@@ -10,19 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gan.pilots import label
+from gan.pilots import setting
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- pilots:begin -->", "<!-- pilots:end -->"
-
-
-def setting(r: dict) -> str:
-    """The data (with the size and channels it was resized to, and a pilot-only variant of it), then the training."""
-    c, d = r["config"], r["config"]["data"]
-    shape = f" at {d['image_size']}×{d['image_size']}" if d.get("image_size") and "image_size" not in c.get("model_kwargs", {}) else ""
-    shape += f", {d['channels']} channels" if d.get("channels") else ""
-    variant = f", {r['data_variant']}" if r.get("data_variant") else ""
-    return f"{d['name']}{shape}{variant}: {label(c)}"
 
 
 def rows() -> list[str]:

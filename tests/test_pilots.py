@@ -48,6 +48,18 @@ def test_a_group_that_differs_in_more_than_seed_and_budget_is_refused(tmp_path):
         pilots.load_groups([["a", "b"]], root=tmp_path)
 
 
+def test_a_pilot_trained_on_a_variant_of_its_data_says_so_and_groups_only_with_its_like(tmp_path):
+    write(tmp_path, "a", [90.0], data={"name": "colour_mnist5k"})
+    write(tmp_path, "b", [80.0], data={"name": "colour_mnist5k"})
+    lines = [json.loads(x) for x in (tmp_path / "b.jsonl").read_text().splitlines()]
+    (tmp_path / "b.jsonl").write_text("".join(json.dumps({**x, "data_variant": "without colour"}) + "\n" for x in lines))
+    with pytest.raises(ValueError, match="'a' and 'b' are in one group but differ in data_variant"):
+        pilots.load_groups([["a", "b"]], root=tmp_path)
+    assert pilots.setting(pilots.load("b", tmp_path)[-1]).startswith("colour_mnist5k, without colour: dcgan28 G4/D4, width 32")
+    resized = {"config": {**CFG, "data": {"name": "mnist5k", "image_size": 32, "channels": 3}}}
+    assert pilots.setting(resized).startswith("mnist5k at 32×32, 3 channels: dcgan28")
+
+
 def test_a_missing_or_empty_log_names_its_path(tmp_path):
     with pytest.raises(FileNotFoundError, match=f"{tmp_path}/nope.jsonl does not exist.*pilots/pilot.py nope"):
         pilots.load("nope", root=tmp_path)
