@@ -18,7 +18,7 @@ import socket
 import struct
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlparse
 
 from gan.config import DataConfig
@@ -173,20 +173,26 @@ def _cifar_files_present(cfg: DataConfig) -> None:
             raise DataUnavailable(f"cifar10: {d / name} is missing (a partial or no download). {DATASETS['cifar10'].how_to_get}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def write_receipt(tool: str, what: str, make: Callable[[], dict[str, Any]], out: str) -> int:
+    """A data rule's command, after its arguments are read: make the receipt, write it to `out` atomically and say
+    so (exit status 0); where the data are unavailable, print why and write nothing (1)."""
     from gan.provenance import atomic_write_json
 
-    kind, spec, out = (argv or sys.argv[1:])
     try:
-        if kind != "data":  # the FID weights: python -m gan.metrics.weights
-            raise SystemExit(f"usage: python -m gan.data.fetch data '<DataConfig as JSON>' <receipt.json>; got {kind!r}")
-        receipt = fetch(DataConfig.from_dict(json.loads(spec)))
+        receipt = make()
     except DataUnavailable as e:
-        print(f"gan.data.fetch: {e}", file=sys.stderr)
+        print(f"{tool}: {e}", file=sys.stderr)
         return 1
     atomic_write_json(out, receipt)
-    print(f"gan.data.fetch: {kind} ready: {json.dumps(receipt)}")
+    print(f"{tool}: {what} ready: {json.dumps(receipt)}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    kind, spec, out = (argv or sys.argv[1:])
+    if kind != "data":  # the FID weights: python -m gan.metrics.weights
+        raise SystemExit(f"usage: python -m gan.data.fetch data '<DataConfig as JSON>' <receipt.json>; got {kind!r}")
+    return write_receipt("gan.data.fetch", kind, lambda: fetch(DataConfig.from_dict(json.loads(spec))), out)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from gan.data import DataUnavailable
-from gan.data.fetch import reachable
+from gan.data.fetch import reachable, write_receipt
 from gan.metrics.features import FID_WEIGHTS_SHA256_PREFIX, FID_WEIGHTS_URL, InceptionPool3, hub_weights_file
 
 
@@ -71,20 +71,11 @@ def fetch(network: str, weights: str | None) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from gan.provenance import atomic_write_json
-
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 2:
         raise SystemExit("usage: python -m gan.metrics.weights '<{\"network\": ..., \"weights\": ...}>' <receipt.json>")
     spec, out = json.loads(args[0]), args[1]
-    try:
-        receipt = fetch(spec["network"], spec.get("weights"))
-    except DataUnavailable as e:
-        print(f"gan.metrics.weights: {e}", file=sys.stderr)
-        return 1
-    atomic_write_json(out, receipt)
-    print(f"gan.metrics.weights: FID network ready: {json.dumps(receipt)}")
-    return 0
+    return write_receipt("gan.metrics.weights", "FID network", lambda: fetch(spec["network"], spec.get("weights")), out)
 
 
 if __name__ == "__main__":
