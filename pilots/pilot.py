@@ -67,16 +67,16 @@ def class_coloured(data: ImageSet, jitter: float, seed: int = 1) -> ImageSet:
     fg = (fg_c[data.labels] + jitter * torch.randn(n, 3, generator=g)).clamp(0.3, 1.0)[..., None, None]
     bg = (bg_c[data.labels] + jitter * torch.randn(n, 3, generator=g)).clamp(0.0, 0.3)[..., None, None]
     x = _standin_ink(data)
-    return ImageSet(f"{data.name}, class-coloured (pilot variant, jitter {jitter})", ((bg + (fg - bg) * x) * 255).round().to(torch.uint8),
-                    data.labels, data.num_classes, data.standin_for)
+    return ImageSet(f"{data.name}, class-coloured (pilot variant), jitter {jitter:g}",
+                    ((bg + (fg - bg) * x) * 255).round().to(torch.uint8), data.labels, data.num_classes, data.standin_for)
 
 
 def without_colour(data: ImageSet) -> ImageSet:
     """The colour stand-in's digits with white ink on black, in its three channels and at its padding: the control
     that asks whether colour is what DCGAN 2 fails to learn."""
     x = _standin_ink(data).expand(-1, 3, -1, -1)
-    return ImageSet(f"{data.name}, without colour (pilot variant)", (x * 255).round().to(torch.uint8), data.labels,
-                    data.num_classes, data.standin_for)
+    return ImageSet(f"{data.name}, without colour (pilot variant: white ink on black)", (x * 255).round().to(torch.uint8),
+                    data.labels, data.num_classes, data.standin_for)
 
 
 def main() -> None:
@@ -85,23 +85,21 @@ def main() -> None:
     ap.add_argument("--config", required=True, help="TrainConfig as JSON; its steps are the last evaluation")
     ap.add_argument("--eval-every", type=int, required=True)
     ap.add_argument("--fid-samples", type=int, default=2000)
-    variant = ap.add_mutually_exclusive_group()
-    variant.add_argument("--class-colours", type=float, default=None, metavar="JITTER",
+    recolour = ap.add_mutually_exclusive_group()
+    recolour.add_argument("--class-colours", type=float, default=None, metavar="JITTER",
                          help="recolour the colour stand-in so colour goes with the digit (see class_coloured)")
-    variant.add_argument("--without-colour", action="store_true",
+    recolour.add_argument("--without-colour", action="store_true",
                          help="the colour stand-in's digits in white on black (see without_colour)")
     a = ap.parse_args()
     cfg = parse_train(json.loads(a.config), "--config: ")  # keys, ranges and registry names, as the workflow checks them
     data = load_dataset(cfg.data)
     real_ref = load_dataset(cfg.data.replace(augment="none"))
+    base = real_ref.name
     if a.class_colours is not None:
         data = real_ref = class_coloured(real_ref, a.class_colours)
-        variant = f"class-coloured (pilot variant), jitter {a.class_colours:g}"
     elif a.without_colour:
         data = real_ref = without_colour(real_ref)
-        variant = "without colour (pilot variant: white ink on black)"
-    else:
-        variant = None
+    variant = real_ref.name.removeprefix(f"{base}, ") if real_ref.name != base else None  # what the row records
     net, info = feature_network("lenet", real_ref)
     ref = extract_features(net, real_ref.images)
     classifier = info.get("task") == "classifier"
