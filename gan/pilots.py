@@ -84,9 +84,9 @@ def load_groups(groups: Sequence[Sequence[str]], root: Path = RESULTS) -> list[d
     for names in groups:
         pilots = {n: load(n, root) for n in names}
         cfgs = {n: rows[-1]["config"] for n, rows in pilots.items()}
-        first = cfgs[names[0]]
+        first, theirs = cfgs[names[0]], _shared(pilots[names[0]][-1])
         for n in names:
-            mine, theirs = _shared(pilots[n][-1]), _shared(pilots[names[0]][-1])
+            mine = _shared(pilots[n][-1])
             if mine != theirs:
                 diff = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
                 raise ValueError(f"pilots {names[0]!r} and {n!r} are in one group but differ in {', '.join(diff)}; "
