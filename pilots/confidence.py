@@ -14,7 +14,6 @@ LeNet-FID network of MNIST-5k:
 from __future__ import annotations
 
 import glob
-import json
 import sys
 
 import torch
@@ -25,8 +24,9 @@ from gan.metrics import extract_features, fid_from_features
 from gan.metrics.calibration import _blur
 from gan.metrics.digits import CONFIDENCE, class_probabilities
 from gan.metrics.features import heldout_indices, lenet_fid_network
+from gan.pilots import load
 from gan.plots import save_image_grid
-from gan.train import build_models, to_uint8
+from gan.train import build_models, generate
 
 
 def split(p: torch.Tensor) -> tuple[float, float, float]:
@@ -65,20 +65,18 @@ def main() -> None:
     if len(sys.argv) < 2:
         return
     name = sys.argv[1]
-    rows = [json.loads(r) for r in open(f"pilots/results/{name}.jsonl")]
-    cfg = TrainConfig.from_dict(rows[-1]["config"])
+    cfg = TrainConfig.from_dict(load(name)[-1]["config"])
     ck = torch.load(glob.glob(f"/tmp/pilot-{name}-*/checkpoint.pt")[0], weights_only=True, map_location="cpu")
     G, _ = build_models(cfg, data)
     G.load_state_dict(ck["G"])
-    G.eval()
-    gz = torch.Generator().manual_seed(777)
     with torch.no_grad():
-        s = torch.cat([to_uint8(G(torch.randn(500, cfg.z_dim, generator=gz)).float(), "symmetric") for _ in range(4)])
+        s = generate(G, 2000, cfg.z_dim, seed=777, pixel_range=cfg.data.pixel_range)
     print(f"\n{name}, step {ck['step']}, 2,000 samples")
     print(line("samples", net, s, ref))
     print(line("samples, 500 of them", net, s[:500], ref))
     p = class_probabilities(net, s)
-    top, order = p.max(1).values, p.max(1).values.argsort()
+    top = p.max(1).values
+    order = top.argsort()
     pairs: dict[tuple[int, int], int] = {}
     for row in p[top < CONFIDENCE]:
         a, b = sorted(row.topk(2).indices.tolist())
