@@ -19,7 +19,7 @@ import sys
 import torch
 
 from gan.config import DataConfig, TrainConfig
-from gan.data import load_dataset
+from gan.data import load_dataset, to_uint8
 from gan.metrics import extract_features, fid_from_features
 from gan.metrics.calibration import _blur
 from gan.metrics.digits import CONFIDENCE, class_probabilities
@@ -51,13 +51,13 @@ def main() -> None:
     held = data.images[heldout_indices(info)]
     x = held.float() / 255
     g = torch.Generator().manual_seed(0)
-    u8 = lambda t: (t.clamp(0, 1) * 255).round().to(torch.uint8)  # noqa: E731
     defects = {"held-out digits, clean": held}
     for s in (0.1, 0.2, 0.3):
-        defects[f"pixel noise σ = {s}"] = u8(x + s * torch.randn(x.shape, generator=g))
+        defects[f"pixel noise σ = {s}"] = to_uint8(x + s * torch.randn(x.shape, generator=g), "unit")
     for s in (0.5, 1.0):
-        defects[f"blur σ = {s} px"] = u8(_blur(x, s))
-    defects["strokes thinner (x²)"], defects["strokes thicker (√x)"] = u8(x ** 2), u8(x ** 0.5)
+        defects[f"blur σ = {s} px"] = to_uint8(_blur(x, s), "unit")
+    defects["strokes thinner (x²)"] = to_uint8(x ** 2, "unit")
+    defects["strokes thicker (√x)"] = to_uint8(x ** 0.5, "unit")
     defects["shifted 2 px right"] = torch.roll(held, 2, dims=3)
     print(f"{len(held)} held-out digits; LeNet-FID against all {len(data.images):,} real digits (500 samples: its floor is high)")
     for tag, v in defects.items():

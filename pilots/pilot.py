@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from gan import models
 from gan.checks import parse_train
 from gan.config import DataConfig
-from gan.data import ImageSet, load_dataset
+from gan.data import ImageSet, load_dataset, to_uint8
 from gan.health import MIN_COLOUR_SPREAD, colour_spread
 from gan.metrics import extract_features, feature_network, fid_from_features
 from gan.metrics.digits import digit_metrics
@@ -68,14 +68,14 @@ def class_coloured(data: ImageSet, jitter: float, seed: int = 1) -> ImageSet:
     bg = (bg_c[data.labels] + jitter * torch.randn(n, 3, generator=g)).clamp(0.0, 0.3)[..., None, None]
     x = _standin_ink(data)
     return ImageSet(f"{data.name}, class-coloured (pilot variant), jitter {jitter:g}",
-                    ((bg + (fg - bg) * x) * 255).round().to(torch.uint8), data.labels, data.num_classes, data.standin_for)
+                    to_uint8(bg + (fg - bg) * x, "unit"), data.labels, data.num_classes, data.standin_for)
 
 
 def without_colour(data: ImageSet) -> ImageSet:
     """The colour stand-in's digits with white ink on black, in its three channels and at its padding: the control
     that asks whether colour is what DCGAN 2 fails to learn."""
     x = _standin_ink(data).expand(-1, 3, -1, -1)
-    return ImageSet(f"{data.name}, without colour (pilot variant: white ink on black)", (x * 255).round().to(torch.uint8),
+    return ImageSet(f"{data.name}, without colour (pilot variant: white ink on black)", to_uint8(x, "unit"),
                     data.labels, data.num_classes, data.standin_for)
 
 

@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from gan.data import ImageSet
+from gan.data import ImageSet, to_uint8
 from gan.metrics.digits import digit_metrics
 from gan.metrics.features import FeatureNet, extract_features
 from gan.metrics.fid import fid_from_features
@@ -85,9 +85,8 @@ def calibrate(net: FeatureNet, data: ImageSet, floor_samples: Sequence[int], see
     n = max(floor_samples)
     base = pool[:n]
     x = base.float() / 255
-    u8 = lambda t: (t.clamp(0, 1) * 255).round().to(torch.uint8)  # noqa: E731
-    sets = {"real": base, "noise_0.1": u8(x + 0.1 * torch.randn(x.shape, generator=g)),
-            "noise_0.3": u8(x + 0.3 * torch.randn(x.shape, generator=g)), "blur_1": u8(_blur(x, 1.0))}
+    sets = {"real": base, "noise_0.1": to_uint8(x + 0.1 * torch.randn(x.shape, generator=g), "unit"),
+            "noise_0.3": to_uint8(x + 0.3 * torch.randn(x.shape, generator=g), "unit"), "blur_1": to_uint8(_blur(x, 1.0), "unit")}
     labels = data.labels[perm[half:]] if data.labels is not None else None
     if labels is not None:
         for k in (1, 2):
