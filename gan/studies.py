@@ -191,10 +191,12 @@ def health_sentences(df: pd.DataFrame, *, quotes: Mapping[str, tuple[str, str]] 
     the source's words. Nothing is said that the runs' own numbers do not show."""
     n, bad, good = len(df), df[~df["ok"]], df[df["ok"]]
     tail = ""
-    if "tail_acc_fake" in df and len(good):
+    judged = good["tail_acc_fake"].dropna() if "tail_acc_fake" in df else []
+    if len(judged):  # a Wasserstein critic has no accuracy (gan.health): its runs are not in the range
         tail = (f" Over the last 20 % of training steps the discriminator recognised "
-                f"{_pct_range(good['tail_acc_fake'].tolist())} of the generated images"
-                + (" in the runs that trained" if len(bad) else "") + ".")
+                f"{_pct_range(judged.tolist())} of the generated images"
+                + (" in the runs that trained" if len(bad) else "")
+                + (" (WGAN-GP's critic has no accuracy to read)" if len(judged) < len(good) else "") + ".")
     if "health_fid" in df and df["health_fid"].notna().any():  # FID reported against another reference than health's
         # one range per training set: runs judged against the same images share their noise FID (to the digits shown;
         # runs on other processors differ in the last digits)

@@ -96,6 +96,19 @@ def test_a_discriminator_that_won_fails_the_run_and_divergence_too(setup):
     assert d.reasons == ("diverged (non-finite loss at step 12)",)
 
 
+def test_a_wasserstein_critic_is_not_judged_on_its_accuracy(setup):
+    """A critic's score has no threshold: the share of fakes below 0 is not an accuracy (WGAN-GP seed 3 of the CIFAR
+    study scored 1.00 with the lowest FID of its five runs). Its samples are judged as every run's are."""
+    net, ref, ref_images, noise_fid, _ = setup
+    log = [{"acc_fake": 1.0}] * 100
+    good = health.assess(log=log, diverged_at=None, fake=_pool(setup), real=ref_images, fid=10.0, noise_fid=noise_fid,
+                         classes_covered=10, num_classes=10, critic=True)
+    assert good.ok and good.tail_acc_fake is None
+    blank = torch.zeros_like(_pool(setup))
+    bad = health.assess(log=log, diverged_at=None, fake=blank, real=ref_images, fid=None, noise_fid=noise_fid, critic=True)
+    assert not bad.ok and bad.reasons[0].startswith("blank samples")
+
+
 def test_a_run_reported_against_another_set_is_judged_on_its_own_images(tmp_path, tmp_cache, tiny_cfg):
     """gan.run.run_training with an `fid_reference` (the face study's raw-folder runs): the reported FID is against
     that reference, the health FID against the run's own training images; both equal scoring the run's FID samples
