@@ -9,10 +9,13 @@ it cannot disagree with what ran. No torch here (the registry checks that the pi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
+
+from gan.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository
 RESULTS = ROOT / "pilots" / "results"
@@ -41,10 +44,17 @@ def load(name: str, root: Path = RESULTS) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["step"])
 
 
+# TrainConfig's plain defaults: a pilot logged before an option existed (r1_gamma, d_augment, lr_half_life) ran with
+# the option's default, which is what the option was added to leave unchanged
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
+
+
 def _shared(row: dict[str, Any]) -> dict[str, Any]:
-    """What the pilots of one group must share: the config but for `_FREE`, and the data variant `pilot.py` trained
-    on, if any (`--class-colours`, `--without-colour`: not part of the config)."""
-    return {**{k: v for k, v in row["config"].items() if k not in _FREE}, "data_variant": row.get("data_variant")}
+    """What the pilots of one group must share: the config but for `_FREE` (an option its log lacks read as its
+    default), and the data variant `pilot.py` trained on, if any (`--class-colours`, `--without-colour`: not part
+    of the config)."""
+    cfg = {**{k: v for k, v in _DEFAULTS.items() if k not in row["config"]}, **row["config"]}
+    return {**{k: v for k, v in cfg.items() if k not in _FREE}, "data_variant": row.get("data_variant")}
 
 
 def label(cfg: dict[str, Any]) -> str:

@@ -48,6 +48,18 @@ def test_a_group_that_differs_in_more_than_seed_and_budget_is_refused(tmp_path):
         pilots.load_groups([["a", "b"]], root=tmp_path)
 
 
+def test_a_pilot_logged_before_an_option_existed_groups_with_one_at_its_default(tmp_path):
+    old = {k: v for k, v in CFG.items() if k not in ("r1_gamma", "d_augment", "lr_half_life")}
+    (tmp_path / "old.jsonl").write_text(json.dumps({"name": "old", "step": 100, "cpu_s": 1.0, "fid": 90.0, "acc_fake": 0.6,
+                                                    "config": {**old, "steps": 100}}) + "\n")
+    write(tmp_path, "new", [80.0], r1_gamma=0.0, seed=1)
+    write(tmp_path, "r1", [70.0], r1_gamma=1.0, seed=2)
+    (g,) = pilots.load_groups([["old", "new"]], root=tmp_path)  # the old log ran without R1, as the new one
+    assert g["seeds"] == [0, 1]
+    with pytest.raises(ValueError, match="'old' and 'r1' are in one group but differ in r1_gamma"):
+        pilots.load_groups([["old", "r1"]], root=tmp_path)
+
+
 def test_a_pilot_trained_on_a_variant_of_its_data_says_so_and_groups_only_with_its_like(tmp_path):
     write(tmp_path, "a", [90.0], data={"name": "colour_mnist5k"})
     write(tmp_path, "b", [80.0], data={"name": "colour_mnist5k"})
