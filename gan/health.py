@@ -14,10 +14,10 @@ set here once and calibrated on real and deliberately broken runs (tests/test_he
 | collapse (colour) | spread across samples of each sample's mean colour / that of real images (colour data only) | < 0.25 |
 | noise | FID, against the FID of uniform-noise images in the same network and reference | >= half that FID |
 
-A Wasserstein critic (loss `wgan_gp`) is not judged on its accuracy: its output is a score defined up to an
-added constant, with no threshold that separates real from fake, so the share of fakes it scores below 0 says
-nothing (the five WGAN-GP runs of the CIFAR study at `mnist5k` gave 0.00, 0.00, 0.43, 0.76 and 1.00, the last
-from the run with the lowest FID of the five). Its runs are judged on their samples and FID like every other.
+A Wasserstein critic (loss `wgan_gp`; `gan.losses.is_critic`) is not judged on its accuracy: its output is a score
+defined up to an added constant, with no threshold that separates real from fake, so the share of fakes it scores
+below 0 says nothing (the five WGAN-GP runs of the CIFAR study at `mnist5k` gave 0.00, 0.00, 0.43, 0.76 and 1.00,
+the last from the run with the lowest FID of the five). Its runs are judged on their samples and FID like every other.
 
 All of them are measured against the run's own training images (without augmentation): health asks whether a run
 learnt its data, whatever reference its FID is reported against.

@@ -13,6 +13,16 @@ import torch
 import torch.nn.functional as F
 
 
+# Losses whose D is a critic: a score with no threshold (Arjovsky et al. 2017), so the sign of its output, which
+# `accuracy` reads, says nothing about whether it tells real from fake (gan.health does not ask a critic if it won)
+CRITICS = frozenset({"wgan_gp"})
+
+
+def is_critic(kind: str) -> bool:
+    """Whether a loss trains D as a critic, whose `accuracy` means nothing."""
+    return kind in CRITICS
+
+
 def d_loss(kind: str, real: torch.Tensor, fake: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     """Discriminator (critic) loss from logits on a real and a fake batch."""
     real, fake = real.float(), fake.float()

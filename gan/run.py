@@ -15,7 +15,7 @@ import torch
 
 import matplotlib.pyplot as plt
 
-from gan import models
+from gan import losses, models
 from gan.checks import parse_train
 from gan.config import DataConfig, parse
 from gan.data import cache_dir, load_dataset
@@ -83,7 +83,7 @@ def run_training(out_dir: str | Path, *, experiment: str, run_id: str, scale: st
     noise_fid = fid_from_features(reference_stats(net, noise, cache_dir()), reference_stats(net, own.images, cache_dir()))
     health = assess(log=result.log, diverged_at=result.diverged_at, fake=fake, real=own.images, fid=own_fid,
                     noise_fid=noise_fid, classes_covered=digits.classes_covered if digits else None,
-                    num_classes=real.num_classes or None, critic=cfg.loss == "wgan_gp")
+                    num_classes=real.num_classes or None, critic=losses.is_critic(cfg.loss))
     last = result.log[-1] if result.log else {}
     metrics = {
         **score, "fid_reference": real.name, "time_per_step_ms": result.time_per_step_ms, "steps": result.steps,

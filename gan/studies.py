@@ -196,7 +196,7 @@ def health_sentences(df: pd.DataFrame, *, quotes: Mapping[str, tuple[str, str]] 
         tail = (f" Over the last 20 % of training steps the discriminator recognised "
                 f"{_pct_range(judged.tolist())} of the generated images"
                 + (" in the runs that trained" if len(bad) else "")
-                + (" (WGAN-GP's critic has no accuracy to read)" if len(judged) < len(good) else "") + ".")
+                + (" (a Wasserstein critic's runs have no accuracy to read)" if len(judged) < len(good) else "") + ".")
     if "health_fid" in df and df["health_fid"].notna().any():  # FID reported against another reference than health's
         # one range per training set: runs judged against the same images share their noise FID (to the digits shown;
         # runs on other processors differ in the last digits)

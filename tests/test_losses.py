@@ -151,6 +151,11 @@ def test_accuracy():
     assert ar.item() == 0.75 and af.item() == 0.75
 
 
+def test_only_a_wasserstein_critic_has_no_accuracy_to_read():
+    assert losses.is_critic("wgan_gp")
+    assert not any(losses.is_critic(k) for k in ("minimax", "non_saturating", "hinge"))  # hinge: a margin at 0
+
+
 def test_unknown_loss():
     with pytest.raises(ValueError, match="unknown loss"):
         losses.d_loss("lsgan", torch.zeros(1), torch.zeros(1))

@@ -93,6 +93,10 @@ def test_health_sentences_say_only_what_happened():
     assert "(FID 7–14 where uniform noise scores 58; 18 where uniform noise scores 600)" in studies.health_sentences(two)
     alike = ok.assign(health_fid=[7.0, 17.6, 18.3], noise_fid=[57.92, 600.0, 600.0])  # a range that rounds to one number
     assert "(FID 7 where uniform noise scores 58; 18 where uniform noise scores 600)" in studies.health_sentences(alike)
+    critic = ok.assign(tail_acc_fake=[0.7, 0.8, None])  # a critic's run has no accuracy (gan.health)
+    s = studies.health_sentences(critic)
+    assert "recognised 70–80 % of the generated images (a Wasserstein critic's runs have no accuracy to read)." in s
+    assert "no accuracy to read" not in studies.health_sentences(ok)
 
 
 def test_a_failure_the_study_reported_is_labelled_as_its_observation():
