@@ -9,7 +9,6 @@ it cannot disagree with what ran. No torch here (the registry checks that the pi
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
@@ -44,9 +43,9 @@ def load(name: str, root: Path = RESULTS) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["step"])
 
 
-# TrainConfig's plain defaults: a pilot logged before an option existed (r1_gamma, d_augment, lr_half_life) ran with
-# the option's default, which is what the option was added to leave unchanged
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
+# TrainConfig's defaults as a log writes them: a pilot logged before an option existed (r1_gamma, d_augment,
+# lr_half_life) ran with the option's default, which is what the option was added to leave unchanged
+_DEFAULTS = TrainConfig().to_dict()
 
 
 def _shared(row: dict[str, Any]) -> dict[str, Any]:
