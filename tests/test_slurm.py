@@ -55,10 +55,16 @@ def test_profile_is_found_as_typed(monkeypatch):
                               f"profiles/default/config.yaml (read after --profile) overrides it")
 
 
-def test_profile_retries_and_status_command():
-    """Issue 3: --retries is set in the slurm profile. The status command is the plugin's default (sacct), which
-    real clusters support; the test cluster overrides it on the command line."""
-    assert isinstance(PROFILE["retries"], int) and PROFILE["retries"] >= 1
+def test_profile_retries_and_status_command(monkeypatch):
+    """Issue 3: a failed job is retried under --profile slurm (the workflow profile profiles/default sets
+    `retries` for local and cluster runs alike; a papermill kernel can lose its port to a job starting beside it).
+    The status command is the plugin's default (sacct), which real clusters support; the test cluster overrides it
+    on the command line."""
+    from snakemake.cli import parse_args
+
+    monkeypatch.chdir(REPO)
+    for argv in (["--cores", "4", "--profile", "slurm"], ["--cores", "2"]):
+        assert parse_args(argv)[1].retries >= 1, argv
     assert isinstance(PROFILE["jobs"], int) and PROFILE["jobs"] >= 1
     assert PROFILE["latency-wait"] >= 30  # shared file systems on clusters lag
     assert "slurm-status-command" not in PROFILE
