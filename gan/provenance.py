@@ -115,15 +115,36 @@ def atomic_savefig(fig: Any, path: str | Path, **kwargs: Any) -> Path:
 # --- provenance -----------------------------------------------------------------------------------------------
 
 
+def _git(args: list[str], cwd: str) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10, check=True).stdout
+
+
+# results/ is what runs write, not what made them: outputs being rewritten do not make the code dirty
+_CODE_STATUS = ["status", "--porcelain", "--untracked-files=no", "-z", "--", ":(top,exclude)results"]
+
+
+def dirty_files(repo: str | Path | None = None) -> list[str] | None:
+    """The tracked files (outside results/) that differ from the commit, relative to the repository's root, so a
+    '-dirty' commit says which files made it so; None outside git."""
+    cwd = str(repo or Path(__file__).resolve().parent)
+    try:
+        # -z: NUL-separated "XY path" entries, paths unquoted (a rename adds its old path as an entry of its own)
+        entries = [e for e in _git(_CODE_STATUS, cwd).split("\0") if e]
+    except Exception:
+        return None
+    paths, i = [], 0
+    while i < len(entries):
+        paths.append(entries[i][3:])
+        i += 2 if set(entries[i][:2]) & {"R", "C"} else 1
+    return sorted(paths)
+
+
 def git_commit(repo: str | Path | None = None) -> str:
     """The commit the code came from, with '-dirty' if tracked files differ from it; 'unknown' outside git."""
     cwd = str(repo or Path(__file__).resolve().parent)
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-        # results/ is what runs write, not what made them: outputs being rewritten do not make the code dirty
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ":(top,exclude)results"], cwd=cwd,
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
+        sha = _git(["rev-parse", "HEAD"], cwd).strip()
+        return sha + ("-dirty" if _git(_CODE_STATUS, cwd).strip("\0") else "")
     except Exception:
         return "unknown"
 
@@ -170,6 +191,7 @@ def manifest(*, experiment: str, scale: str, config: dict[str, Any], seed: int |
         "seed": seed,
         "config": config,
         "git_commit": git_commit(),
+        "dirty_files": dirty_files(),
         "versions": versions(),
         "device": device_description(),
         "host": socket.gethostname(),

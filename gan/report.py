@@ -64,7 +64,8 @@ def provenance_md(manifest: dict[str, Any], notebook: str, runs: int | None = No
         f"- **Rule:** `{manifest.get('rule')}` at scale `{manifest.get('scale')}`",
         f"- **Seeds:** {seeds}" if seeds is not None else "",
         f"- **Runs aggregated:** {runs}" if runs is not None else "",
-        f"- **Commit:** `{manifest.get('git_commit')}`",
+        f"- **Commit:** `{manifest.get('git_commit')}`"
+        + ("; files that differed from it: " + ", ".join(f"`{f}`" for f in manifest["dirty_files"]) if manifest.get("dirty_files") else ""),
         "- **Runs made at commit(s):** " + ", ".join(f"`{c}`" for c in manifest["run_commits"]) if manifest.get("run_commits") else "",
         f"- **Device:** {manifest.get('device')}",
         "- **Runs trained on:** " + "; ".join(manifest["run_devices"]) if manifest.get("run_devices") else "",

@@ -97,7 +97,7 @@ def test_savefig_is_atomic_png(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["f.png"]
 
 
-MANIFEST_KEYS = {"manifest_version", "experiment", "scale", "rule", "seed", "config", "git_commit", "versions",
+MANIFEST_KEYS = {"manifest_version", "experiment", "scale", "rule", "seed", "config", "git_commit", "dirty_files", "versions",
                  "device", "host", "slurm_job_id", "wall_time_s", "command", "finished_at"}
 
 
@@ -124,6 +124,33 @@ def test_git_commit_inside_and_outside_a_repository(tmp_path):
     if here != "unknown":  # a source tarball has no .git
         assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", here)
     assert provenance.git_commit(tmp_path) == "unknown"
+    assert provenance.dirty_files(tmp_path) is None
+
+
+def test_dirty_files_name_what_made_the_commit_dirty(tmp_path):
+    """A changed or staged tracked file (a space in its name included) makes the commit '-dirty' and is named;
+    results/ and untracked files do neither; a rename names its new path."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    for f in ("a.py", "b c.py", "results/x.json", "old.md"):
+        (tmp_path / f).parent.mkdir(exist_ok=True)
+        (tmp_path / f).write_text("1")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    assert provenance.dirty_files(tmp_path) == [] and not provenance.git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "results/x.json").write_text("2")
+    (tmp_path / "new.py").write_text("untracked")
+    assert provenance.dirty_files(tmp_path) == [] and not provenance.git_commit(tmp_path).endswith("-dirty")
+    (tmp_path / "b c.py").write_text("2")
+    git("mv", "old.md", "renamed.md")
+    (tmp_path / "a.py").write_text("2")
+    git("add", "a.py")
+    assert provenance.dirty_files(tmp_path) == ["a.py", "b c.py", "renamed.md"]
+    assert provenance.git_commit(tmp_path).endswith("-dirty")
 
 
 def test_json_arrays_and_tensors(tmp_path):
@@ -166,3 +193,13 @@ def test_a_cpu_device_names_the_processor_and_its_vector_instructions(monkeypatc
     d = provenance.device_description()
     assert d.startswith("CPU: ") and f", {torch.backends.cpu.get_cpu_capability()})" in d
     assert f"torch threads {torch.get_num_threads()}" in d
+
+
+def test_provenance_box_names_the_dirty_files():
+    from gan.report import provenance_md
+
+    base = {"rule": "experiment", "scale": "smoke", "git_commit": "abc-dirty", "versions": {}, "config": {}}
+    box = provenance_md({**base, "dirty_files": ["pilots/README.md"]}, "x.ipynb")
+    assert "- **Commit:** `abc-dirty`; files that differed from it: `pilots/README.md`" in box
+    for clean in ({**base, "dirty_files": []}, base):  # clean, or a manifest from before the key existed
+        assert "- **Commit:** `abc-dirty`\n" in provenance_md(clean, "x.ipynb")
