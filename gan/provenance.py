@@ -123,30 +123,27 @@ def _git(args: list[str], cwd: str) -> str:
 _CODE_STATUS = ["status", "--porcelain", "--untracked-files=no", "-z", "--", ":(top,exclude)results"]
 
 
-def dirty_files(repo: str | Path | None = None) -> list[str] | None:
-    """The tracked files (outside results/) that differ from the commit, relative to the repository's root, so a
-    '-dirty' commit says which files made it so; None outside git."""
+def git_state(repo: str | Path | None = None) -> tuple[str, list[str] | None]:
+    """The commit the code came from, with '-dirty' if tracked files (outside results/) differ from it, and those
+    files, relative to the repository's root, so a '-dirty' commit says what made it so: ('unknown', None)
+    outside git."""
     cwd = str(repo or Path(__file__).resolve().parent)
     try:
+        sha = _git(["rev-parse", "HEAD"], cwd).strip()
         # -z: NUL-separated "XY path" entries, paths unquoted (a rename adds its old path as an entry of its own)
         entries = [e for e in _git(_CODE_STATUS, cwd).split("\0") if e]
     except Exception:
-        return None
+        return "unknown", None
     paths, i = [], 0
     while i < len(entries):
         paths.append(entries[i][3:])
         i += 2 if set(entries[i][:2]) & {"R", "C"} else 1
-    return sorted(paths)
+    return sha + ("-dirty" if paths else ""), sorted(paths)
 
 
 def git_commit(repo: str | Path | None = None) -> str:
     """The commit the code came from, with '-dirty' if tracked files differ from it; 'unknown' outside git."""
-    cwd = str(repo or Path(__file__).resolve().parent)
-    try:
-        sha = _git(["rev-parse", "HEAD"], cwd).strip()
-        return sha + ("-dirty" if _git(_CODE_STATUS, cwd).strip("\0") else "")
-    except Exception:
-        return "unknown"
+    return git_state(repo)[0]
 
 
 def versions() -> dict[str, str]:
@@ -183,6 +180,7 @@ def device_description() -> str:
 def manifest(*, experiment: str, scale: str, config: dict[str, Any], seed: int | None = None,
              wall_time_s: float | None = None, command: str | None = None, **extra: Any) -> dict[str, Any]:
     """What ran, with what, where and how long: stored beside every run's and every experiment's outputs."""
+    commit, dirty = git_state()
     return {
         "manifest_version": MANIFEST_VERSION,
         "experiment": experiment,
@@ -190,8 +188,8 @@ def manifest(*, experiment: str, scale: str, config: dict[str, Any], seed: int |
         "rule": os.environ.get("GAN_RULE", experiment),
         "seed": seed,
         "config": config,
-        "git_commit": git_commit(),
-        "dirty_files": dirty_files(),
+        "git_commit": commit,
+        "dirty_files": dirty,
         "versions": versions(),
         "device": device_description(),
         "host": socket.gethostname(),

@@ -124,7 +124,7 @@ def test_git_commit_inside_and_outside_a_repository(tmp_path):
     if here != "unknown":  # a source tarball has no .git
         assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", here)
     assert provenance.git_commit(tmp_path) == "unknown"
-    assert provenance.dirty_files(tmp_path) is None
+    assert provenance.git_state(tmp_path) == ("unknown", None)
 
 
 def test_dirty_files_name_what_made_the_commit_dirty(tmp_path):
@@ -141,16 +141,16 @@ def test_dirty_files_name_what_made_the_commit_dirty(tmp_path):
         (tmp_path / f).write_text("1")
     git("add", ".")
     git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
-    assert provenance.dirty_files(tmp_path) == [] and not provenance.git_commit(tmp_path).endswith("-dirty")
+    sha = provenance.git_commit(tmp_path)
+    assert re.fullmatch(r"[0-9a-f]{40}", sha) and provenance.git_state(tmp_path) == (sha, [])
     (tmp_path / "results/x.json").write_text("2")
     (tmp_path / "new.py").write_text("untracked")
-    assert provenance.dirty_files(tmp_path) == [] and not provenance.git_commit(tmp_path).endswith("-dirty")
+    assert provenance.git_state(tmp_path) == (sha, [])
     (tmp_path / "b c.py").write_text("2")
     git("mv", "old.md", "renamed.md")
     (tmp_path / "a.py").write_text("2")
     git("add", "a.py")
-    assert provenance.dirty_files(tmp_path) == ["a.py", "b c.py", "renamed.md"]
-    assert provenance.git_commit(tmp_path).endswith("-dirty")
+    assert provenance.git_state(tmp_path) == (sha + "-dirty", ["a.py", "b c.py", "renamed.md"])
 
 
 def test_json_arrays_and_tensors(tmp_path):
