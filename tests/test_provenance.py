@@ -31,7 +31,7 @@ def test_atomic_writes_leave_only_the_file(tmp_path):
     provenance.atomic_write_csv(tmp_path / "sub" / "e.csv", [{"a": 1}])
     assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["a.txt", "b.bin", "c.json", "d.pt", "e.csv"]
     assert (tmp_path / "sub" / "a.txt").read_text() == "hello"
-    assert torch.equal(torch.load(tmp_path / "sub" / "d.pt")["t"], torch.arange(3))
+    assert torch.equal(torch.load(tmp_path / "sub" / "d.pt", weights_only=True)["t"], torch.arange(3))
 
 
 class _Unpicklable:

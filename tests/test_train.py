@@ -72,8 +72,8 @@ def test_resume_is_bit_identical(case, tiny_cfg, tmp_path):
     assert _same_log(full.log, resumed.log)
     assert [r["step"] for r in resumed.log] == list(range(1, 9))
     # and the checkpoints on disk agree too (optimiser moments included)
-    a = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=False)
-    b = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=False)
+    a = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=True)
     for k in ("opt_g", "opt_d"):
         for pa, pb in zip(a[k]["state"].values(), b[k]["state"].values()):
             assert all(torch.equal(pa[s], pb[s]) for s in pa)
@@ -135,7 +135,7 @@ def test_resume_after_a_crash_between_checkpoints(tiny_cfg, tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         _run(cfg, tmp_path / "crashed")
     monkeypatch.setattr(losses, "g_loss", real_g_loss)
-    ck = torch.load(tmp_path / "crashed" / "checkpoint.pt", weights_only=False)
+    ck = torch.load(tmp_path / "crashed" / "checkpoint.pt", weights_only=True)
     assert ck["step"] == 4 and len(ck["log"]) == 4
     assert not [p for p in (tmp_path / "crashed").iterdir() if p.name != "checkpoint.pt"]  # no temp files left
     resumed = _run(cfg, tmp_path / "crashed")
@@ -170,7 +170,7 @@ def test_nan_divergence_is_recorded_not_raised(tiny_cfg, tmp_path, monkeypatch):
     assert res.diverged is True and res.diverged_at == 5
     assert res.steps < 20  # stopped at the next log point instead of training on NaN to the end
     assert math.isnan(res.log[4]["loss_g"]) and all(math.isfinite(r["loss_g"]) for r in res.log[:4])
-    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    ck = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert ck["diverged_at"] == 5
     # resuming a diverged run returns the recorded divergence, it does not train on
     monkeypatch.setattr(losses, "g_loss", real_g_loss)

@@ -318,7 +318,7 @@ def test_a_killed_training_job_resumes_from_its_checkpoint(tmp_path):
         while time.time() < deadline and proc.poll() is None:
             if ckpt.exists():
                 try:
-                    step = torch.load(ckpt, weights_only=False)["step"]
+                    step = torch.load(ckpt, weights_only=True)["step"]
                 except Exception:
                     step = 0  # being replaced right now
                 if step >= 2 * every:
