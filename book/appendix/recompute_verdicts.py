@@ -1,0 +1,129 @@
+"""Recompute the thesis's headline verdicts from the committed runs, without the project's library.
+
+An examiner's check: it reads only the runs' table of each experiment (`runs.csv`, one row per training run, with
+its group and whether it entered the tests), each run's FID from the run's own `metrics.json`, and the verdicts the
+book prints (`verdict.json`), and recomputes every headline claim with pandas and SciPy alone. Usage, from the repository root:
+
+    python book/appendix/recompute_verdicts.py results/mnist5k
+
+What it recomputes, per claim (the claim is that group `better` has the lower FID):
+- the groups: the runs with `enters` (or, without that column, `ok`) true; for the depth grid, the cell means of
+  those runs, each (G depth, D depth) cell one unit;
+- Welch's one-sided t-test and the exact permutation test of the mean difference (every split of the pooled
+  values), in the claim's direction and the opposite one; the deciding p of a direction is the larger of the two;
+- the 95 % Welch interval of the difference (worse minus better);
+- Holm's adjustment over the whole family of headline claims, each direction adjusted on its own, and the verdict:
+  supported if the claim's direction is at or under alpha, contradicted if the opposite one is, else not decided
+  ("inconclusive" in verdict.json). Claims with a group of fewer than two units are not testable and not in the family.
+It prints one line per claim and exits with status 1 if any number or verdict differs from the book's.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+# The experiments whose claims are the book's headline family, and the runs.csv column that names each run's group.
+GROUP_COLUMN = {"dense_conv": "arch", "augmentation": "augmentation", "accuracy_vs_quality": "setting"}
+# The depth grid's claims compare groups of cells: which (G depth, D depth) cells each group holds.
+CELL_GROUPS = {
+    "balanced": lambda g, d: g == d,
+    "G deeper": lambda g, d: g > d,
+    "D deeper": lambda g, d: g < d,
+    "unbalanced": lambda g, d: g != d,
+}
+WORDS = {"inconclusive": "not decided"}  # verdict.json's word -> the book's
+EXACT_UP_TO = 5  # the exact permutation test is run beside Welch's where a group has at most this many units
+TOLERANCE = 1e-9  # relative: the book's numbers are computed in float64 too, by other code
+
+
+def units(exp_dir: Path, experiment: str, group: str) -> np.ndarray:
+    """The FIDs a claim's group is tested on: its runs' FIDs, or for the depth grid its cells' mean FIDs."""
+    runs = pd.read_csv(exp_dir / "runs.csv")
+    runs = runs[runs["enters"] if "enters" in runs else runs["ok"]].copy()
+    # runs.csv rounds to 6 significant digits: the FID itself, in full, is in each run's own metrics.json
+    runs["fid"] = [json.loads((exp_dir / "runs" / r / "metrics.json").read_text())["fid"] for r in runs["run_id"]]
+    if experiment == "depth_grid":
+        cells = runs.groupby(["g_depth", "d_depth"])["fid"].mean()
+        return np.array([fid for (g, d), fid in cells.items() if CELL_GROUPS[group](g, d)])
+    return runs.loc[runs[GROUP_COLUMN[experiment]] == group, "fid"].to_numpy(float)
+
+
+def exact_permutation_p(worse: np.ndarray, better: np.ndarray) -> float:
+    """One-sided exact p that mean(worse) - mean(better) is this large when the labels carry no information."""
+    res = stats.permutation_test((worse, better), lambda x, y: np.mean(x) - np.mean(y), alternative="greater",
+                                 permutation_type="independent", n_resamples=np.inf)
+    return float(res.pvalue)
+
+
+def one_claim(better: np.ndarray, worse: np.ndarray) -> dict[str, float]:
+    """The tests of one claim, unadjusted, in both directions."""
+    welch = stats.ttest_ind(worse, better, equal_var=False, alternative="greater")
+    welch_opposite = stats.ttest_ind(worse, better, equal_var=False, alternative="less").pvalue
+    ci = stats.ttest_ind(worse, better, equal_var=False).confidence_interval(0.95)
+    out = {"welch_p": welch.pvalue, "welch_p_opposite": welch_opposite, "p": welch.pvalue, "q": welch_opposite,
+           "difference": worse.mean() - better.mean(), "ci_low": ci.low, "ci_high": ci.high}
+    if min(len(better), len(worse)) <= EXACT_UP_TO:
+        out["permutation_p"] = exact_permutation_p(worse, better)
+        out["permutation_p_opposite"] = exact_permutation_p(better, worse)
+        out["p"] = max(out["p"], out["permutation_p"])
+        out["q"] = max(out["q"], out["permutation_p_opposite"])
+    return {k: float(v) for k, v in out.items()}
+
+
+def holm(p: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values."""
+    order, m, running, adjusted = np.argsort(p, kind="stable"), len(p), 0.0, [0.0] * len(p)
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def main(results: Path) -> int:
+    book = json.loads((results / "synthesis" / "verdict.json").read_text())
+    family = [c for c in book if c.get("headline") and c["verdict"] != "not testable"]
+    if not family:
+        print("no headline claim was testable at this scale: nothing to recompute")
+        return 0
+    recomputed = []
+    for claim in family:  # find the experiment that tested it, and test it again from its runs
+        experiment = next(e for e in [*GROUP_COLUMN, "depth_grid"]
+                          if any(c["claim"] == claim["claim"] and c["better"] == claim["better"] and c["worse"] == claim["worse"]
+                                 for c in json.loads((results / e / "verdict.json").read_text())))
+        better, worse = (units(results / experiment, experiment, claim[k]) for k in ("better", "worse"))
+        recomputed.append({"experiment": experiment, **one_claim(better, worse)})
+    alpha = family[0]["alpha"]
+    adjusted_p, adjusted_q = holm([r["p"] for r in recomputed]), holm([r["q"] for r in recomputed])
+    differ = 0
+    print(f"{len(family)} headline claims, Holm over {len(family)}, alpha = {alpha}")
+    for claim, r, p, q in zip(family, recomputed, adjusted_p, adjusted_q):
+        verdict = "supported" if p <= alpha else "contradicted" if q <= alpha else "inconclusive"
+        ours = {"p_value": p, "p_value_opposite": q, "welch_p": r["welch_p"], "difference": r["difference"],
+                "difference_ci": [r["ci_low"], r["ci_high"]], "verdict": verdict}
+        if "permutation_p" in r:
+            ours["permutation_p"] = r["permutation_p"]
+        wrong = [k for k, v in ours.items() if not agrees(v, claim[k])]
+        differ += bool(wrong)
+        print(f"{'DIFFERS in ' + ', '.join(wrong) if wrong else 'agrees':>12}  {r['experiment']:<20} "
+              f"{claim['better']} < {claim['worse']}: {WORDS.get(verdict, verdict)} (Holm p = {p:.3g}, opposite {q:.3g}; "
+              f"difference {r['difference']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}])")
+    print("every verdict and number agrees with the book" if not differ else f"{differ} claims differ from the book")
+    return 1 if differ else 0
+
+
+def agrees(mine, theirs) -> bool:
+    if isinstance(mine, str):
+        return mine == theirs
+    if isinstance(mine, list):
+        return all(agrees(a, b) for a, b in zip(mine, theirs))
+    return bool(np.isclose(mine, theirs, rtol=TOLERANCE, atol=1e-12))
+
+
+if __name__ == "__main__":
+    sys.exit(main(Path(sys.argv[1] if len(sys.argv) > 1 else "results/mnist5k")))
