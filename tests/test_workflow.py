@@ -189,6 +189,16 @@ def test_every_training_run_has_its_artifacts(smoke_tree):
 
 
 @pytest.mark.slow
+def test_an_examiner_recomputes_the_smoke_verdicts_without_the_library(smoke_tree):
+    """The check reads the files a fresh DAG writes (at smoke every run fails its health checks, so this checks
+    their format and the not-testable path; tests/test_recompute_verdicts.py checks the numbers on mnist5k)."""
+    tree, _, _ = smoke_tree
+    p = subprocess.run([sys.executable, "book/appendix/recompute_verdicts.py", "results/smoke"], cwd=tree,
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0 and "every verdict and number agrees with the book" in p.stdout, p.stdout + p.stderr
+
+
+@pytest.mark.slow
 def test_rerun_with_nothing_changed_is_a_no_op(smoke_tree):
     tree, _, _ = smoke_tree
     p = snakemake(tree, "-n", "--config", "scale=smoke")

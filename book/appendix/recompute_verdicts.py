@@ -1,8 +1,10 @@
-"""Recompute the thesis's headline verdicts from the committed runs, without the project's library.
+"""Recompute the book's verdicts on FID from the committed runs, without the project's library.
 
 An examiner's check: it reads only the runs' table of each experiment (`runs.csv`, one row per training run, with
 its group and whether it entered the tests), each run's FID from the run's own `metrics.json`, and the verdicts the
-book prints (`verdict.json`), and recomputes every headline claim with pandas and SciPy alone. Usage, from the repository root:
+book prints (`verdict.json`), and recomputes every claim the book tests on FID with pandas and SciPy alone: each
+chapter's claims as its page decides them, and the thesis's headline claims as the one family the book stands by.
+Usage, from the repository root:
 
     python book/appendix/recompute_verdicts.py results/mnist5k
 
@@ -12,9 +14,10 @@ What it recomputes, per claim (the claim is that group `better` has the lower FI
 - Welch's one-sided t-test and the exact permutation test of the mean difference (every split of the pooled
   values), in the claim's direction and the opposite one; the deciding p of a direction is the larger of the two;
 - the 95 % Welch interval of the difference (worse minus better);
-- Holm's adjustment over the whole family of headline claims, each direction adjusted on its own, and the verdict:
-  supported if the claim's direction is at or under alpha, contradicted if the opposite one is, else not decided
-  ("inconclusive" in verdict.json). Claims with a group of fewer than two units are not testable and not in the family.
+- Holm's adjustment where the book adjusts (a study's claims; the headline family), each direction adjusted on its
+  own, and the verdict: supported if the claim's direction is at or under alpha, contradicted if the opposite one
+  is, else not decided ("inconclusive" in verdict.json). A claim with a group of fewer than two units is not
+  testable and takes no share of its family.
 It prints one line per claim and exits with status 1 if any number or verdict differs from the book's.
 """
 
@@ -28,8 +31,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-# The experiments whose claims are the book's headline family, and the runs.csv column that names each run's group.
-GROUP_COLUMN = {"dense_conv": "arch", "augmentation": "augmentation", "accuracy_vs_quality": "setting"}
+# The experiments whose claims are tested on FID, and the runs.csv column that names each run's group (a study's
+# model is named by its label up to a colon or bracket: "DCGAN 3: + spectral norm ..." is "DCGAN 3").
+GROUP_COLUMN = {"dense_conv": "arch", "augmentation": "augmentation", "accuracy_vs_quality": "setting",
+                "cifar_study": "label", "face_preprocessing": "variant"}
 # The depth grid's claims compare groups of cells: which (G depth, D depth) cells each group holds.
 CELL_GROUPS = {
     "balanced": lambda g, d: g == d,
@@ -48,10 +53,12 @@ def units(exp_dir: Path, experiment: str, group: str) -> np.ndarray:
     runs = runs[runs["enters"] if "enters" in runs else runs["ok"]].copy()
     # runs.csv rounds to 6 significant digits: the FID itself, in full, is in each run's own metrics.json
     runs["fid"] = [json.loads((exp_dir / "runs" / r / "metrics.json").read_text())["fid"] for r in runs["run_id"]]
+    runs = runs[np.isfinite(runs["fid"].astype(float))]  # a diverged run has no FID
     if experiment == "depth_grid":
         cells = runs.groupby(["g_depth", "d_depth"])["fid"].mean()
         return np.array([fid for (g, d), fid in cells.items() if CELL_GROUPS[group](g, d)])
-    return runs.loc[runs[GROUP_COLUMN[experiment]] == group, "fid"].to_numpy(float)
+    names = runs[GROUP_COLUMN[experiment]].astype(str).str.split(":").str[0].str.split(" (", regex=False).str[0]
+    return runs.loc[names == group, "fid"].to_numpy(float)
 
 
 def exact_permutation_p(worse: np.ndarray, better: np.ndarray) -> float:
@@ -85,35 +92,65 @@ def holm(p: list[float]) -> list[float]:
     return adjusted
 
 
-def main(results: Path) -> int:
-    book = json.loads((results / "synthesis" / "verdict.json").read_text())
-    family = [c for c in book if c.get("headline") and c["verdict"] != "not testable"]
-    if not family:
-        print("no headline claim was testable at this scale: nothing to recompute")
-        return 0
-    recomputed = []
-    for claim in family:  # find the experiment that tested it, and test it again from its runs
-        experiment = next(e for e in [*GROUP_COLUMN, "depth_grid"]
-                          if any(c["claim"] == claim["claim"] and c["better"] == claim["better"] and c["worse"] == claim["worse"]
-                                 for c in json.loads((results / e / "verdict.json").read_text())))
+def check_family(title: str, claims: list[dict], experiments: list[str], results: Path) -> int:
+    """Test a family's claims again (Holm over its testable ones, if the book adjusted them together) and print
+    one line per claim; returns how many differ from the book."""
+    print(f"\n{title}")
+    tested, differ = [], 0
+    for claim, experiment in zip(claims, experiments):
         better, worse = (units(results / experiment, experiment, claim[k]) for k in ("better", "worse"))
-        recomputed.append({"experiment": experiment, **one_claim(better, worse)})
-    alpha = family[0]["alpha"]
-    adjusted_p, adjusted_q = holm([r["p"] for r in recomputed]), holm([r["q"] for r in recomputed])
+        if min(len(better), len(worse)) < 2:
+            wrong = claim["verdict"] != "not testable"
+            differ += wrong
+            print(f"{'DIFFERS in verdict' if wrong else 'agrees':>12}  {experiment:<20} {claim['better']} < "
+                  f"{claim['worse']}: not testable ({len(better)} and {len(worse)} runs entered)")
+        else:
+            tested.append((claim, experiment, one_claim(better, worse)))
+    return differ + check_rest(tested)
+
+
+def check_rest(tested: list) -> int:
+    """The testable claims of a family: Holm over them where the book adjusted them together, else each alone."""
+    if not tested:
+        return 0
+    m = len(tested)
+    holm_p, holm_q = holm([r["p"] for _, _, r in tested]), holm([r["q"] for _, _, r in tested])
     differ = 0
-    print(f"{len(family)} headline claims, Holm over {len(family)}, alpha = {alpha}")
-    for claim, r, p, q in zip(family, recomputed, adjusted_p, adjusted_q):
-        verdict = "supported" if p <= alpha else "contradicted" if q <= alpha else "inconclusive"
-        ours = {"p_value": p, "p_value_opposite": q, "welch_p": r["welch_p"], "difference": r["difference"],
+    for (claim, experiment, r), p, q in zip(tested, holm_p, holm_q):
+        if claim["adjusted_in"] == 1:  # decided alone
+            p, q = r["p"], r["q"]
+        elif claim["adjusted_in"] != m:
+            print(f"{'DIFFERS':>12}  {experiment:<20} the book adjusted over {claim['adjusted_in']} claims, not {m}")
+            differ += 1
+        verdict = "supported" if p <= claim["alpha"] else "contradicted" if q <= claim["alpha"] else "inconclusive"
+        mine = {"p_value": p, "p_value_opposite": q, "welch_p": r["welch_p"], "difference": r["difference"],
                 "difference_ci": [r["ci_low"], r["ci_high"]], "verdict": verdict}
         if "permutation_p" in r:
-            ours["permutation_p"] = r["permutation_p"]
-        wrong = [k for k, v in ours.items() if not agrees(v, claim[k])]
+            mine["permutation_p"] = r["permutation_p"]
+        wrong = [k for k, v in mine.items() if not agrees(v, claim[k])]
         differ += bool(wrong)
-        print(f"{'DIFFERS in ' + ', '.join(wrong) if wrong else 'agrees':>12}  {r['experiment']:<20} "
-              f"{claim['better']} < {claim['worse']}: {WORDS.get(verdict, verdict)} (Holm p = {p:.3g}, opposite {q:.3g}; "
-              f"difference {r['difference']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}])")
-    print("every verdict and number agrees with the book" if not differ else f"{differ} claims differ from the book")
+        adjusted = f"Holm over {claim['adjusted_in']}: " if claim["adjusted_in"] > 1 else ""
+        print(f"{'DIFFERS in ' + ', '.join(wrong) if wrong else 'agrees':>12}  {experiment:<20} "
+              f"{claim['better']} < {claim['worse']}: {WORDS.get(verdict, verdict)} ({adjusted}p = {p:.3g}, "
+              f"opposite {q:.3g}; difference {r['difference']:.1f} [{r['ci_low']:.1f}, {r['ci_high']:.1f}])")
+    return differ
+
+
+def main(results: Path) -> int:
+    differ = 0
+    verdicts = {e: json.loads((results / e / "verdict.json").read_text())
+                for e in [*GROUP_COLUMN, "depth_grid"] if (results / e / "verdict.json").is_file()}
+    for experiment, claims in verdicts.items():  # each chapter's claims, as its page decides them
+        claims = [c for c in claims if c.get("metric") == "FID"]
+        differ += check_family(f"{experiment}: {len(claims)} claim{'s' * (len(claims) != 1)}", claims, [experiment] * len(claims), results)
+    # the book's headline claims, Holm-adjusted as one family on the synthesis page: find the chapter that tested each
+    family = [c for c in json.loads((results / "synthesis" / "verdict.json").read_text())
+              if c.get("headline") and c.get("metric") == "FID"]
+    sources = [next(e for e, claims in verdicts.items() if any(
+        (c["claim"], c["better"], c["worse"]) == (claim["claim"], claim["better"], claim["worse"]) for c in claims))
+        for claim in family]
+    differ += check_family(f"the thesis's headline claims, one family: {len(family)} claims", family, sources, results)
+    print("\nevery verdict and number agrees with the book" if not differ else f"\n{differ} claims differ from the book")
     return 1 if differ else 0
 
 
