@@ -23,6 +23,7 @@ It prints one line per claim and exits with status 1 if any number or verdict di
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -47,13 +48,19 @@ EXACT_UP_TO = 5  # the exact permutation test is run beside Welch's where a grou
 TOLERANCE = 1e-9  # relative: the book's numbers are computed in float64 too, by other code
 
 
-def units(exp_dir: Path, experiment: str, group: str) -> np.ndarray:
-    """The FIDs a claim's group is tested on: its runs' FIDs, or for the depth grid its cells' mean FIDs."""
+@functools.cache
+def entering_runs(exp_dir: Path) -> pd.DataFrame:
+    """An experiment's runs that entered its tests (`enters`, or without that column `ok`), with their FIDs."""
     runs = pd.read_csv(exp_dir / "runs.csv")
     runs = runs[runs["enters"] if "enters" in runs else runs["ok"]].copy()
     # runs.csv rounds to 6 significant digits: the FID itself, in full, is in each run's own metrics.json
     runs["fid"] = [json.loads((exp_dir / "runs" / r / "metrics.json").read_text())["fid"] for r in runs["run_id"]]
-    runs = runs[np.isfinite(runs["fid"].astype(float))]  # a diverged run has no FID
+    return runs[np.isfinite(runs["fid"].astype(float))]  # a diverged run has no FID
+
+
+def units(exp_dir: Path, experiment: str, group: str) -> np.ndarray:
+    """The FIDs a claim's group is tested on: its runs' FIDs, or for the depth grid its cells' mean FIDs."""
+    runs = entering_runs(exp_dir)
     if experiment == "depth_grid":
         cells = runs.groupby(["g_depth", "d_depth"])["fid"].mean()
         return np.array([fid for (g, d), fid in cells.items() if CELL_GROUPS[group](g, d)])
@@ -106,16 +113,9 @@ def check_family(title: str, claims: list[dict], experiments: list[str], results
                   f"{claim['worse']}: not testable ({len(better)} and {len(worse)} runs entered)")
         else:
             tested.append((claim, experiment, one_claim(better, worse)))
-    return differ + check_rest(tested)
-
-
-def check_rest(tested: list) -> int:
-    """The testable claims of a family: Holm over them where the book adjusted them together, else each alone."""
-    if not tested:
-        return 0
+    # the testable claims: Holm over them where the book adjusted them together, else each alone
     m = len(tested)
     holm_p, holm_q = holm([r["p"] for _, _, r in tested]), holm([r["q"] for _, _, r in tested])
-    differ = 0
     for (claim, experiment, r), p, q in zip(tested, holm_p, holm_q):
         if claim["adjusted_in"] == 1:  # decided alone
             p, q = r["p"], r["q"]
@@ -142,7 +142,8 @@ def main(results: Path) -> int:
                 for e in [*GROUP_COLUMN, "depth_grid"] if (results / e / "verdict.json").is_file()}
     for experiment, claims in verdicts.items():  # each chapter's claims, as its page decides them
         claims = [c for c in claims if c.get("metric") == "FID"]
-        differ += check_family(f"{experiment}: {len(claims)} claim{'s' * (len(claims) != 1)}", claims, [experiment] * len(claims), results)
+        title = f"{experiment}: {len(claims)} claim{'s' * (len(claims) != 1)}"
+        differ += check_family(title, claims, [experiment] * len(claims), results)
     # the book's headline claims, Holm-adjusted as one family on the synthesis page: find the chapter that tested each
     family = [c for c in json.loads((results / "synthesis" / "verdict.json").read_text())
               if c.get("headline") and c.get("metric") == "FID"]
