@@ -14,7 +14,8 @@ SCRIPT = REPO / "book/appendix/recompute_verdicts.py"
 COMMITTED = REPO / "results/mnist5k"
 SOURCES = ["dense_conv", "depth_grid", "augmentation", "accuracy_vs_quality"]  # the headline family's chapters
 
-pytestmark = pytest.mark.skipif(not (COMMITTED / "synthesis/verdict.json").is_file(), reason="no committed mnist5k results")
+pytestmark = pytest.mark.skipif(not (COMMITTED / "synthesis/verdict.json").is_file(),
+                                reason="no committed mnist5k results")
 
 
 def recompute(results: Path) -> subprocess.CompletedProcess:
@@ -35,10 +36,12 @@ def test_every_committed_verdict_on_fid_recomputes_from_the_runs():
 
 
 def copy_results(dest: Path) -> Path:
-    """The files the check reads: each source's runs.csv, verdict.json and runs' metrics, and the synthesis's verdicts."""
+    """The files the check reads: each source's runs.csv, verdict.json and runs' metrics, and the synthesis's
+    verdicts."""
+    read = ("runs.csv", "verdict.json", "metrics.json")
     for name in SOURCES:
         shutil.copytree(COMMITTED / name, dest / name,
-                        ignore=lambda d, files: [f for f in files if not (Path(d, f).is_dir() or f in ("runs.csv", "verdict.json", "metrics.json"))])
+                        ignore=lambda d, files: [f for f in files if not (Path(d, f).is_dir() or f in read)])
     (dest / "synthesis").mkdir()
     shutil.copy(COMMITTED / "synthesis/verdict.json", dest / "synthesis/verdict.json")
     return dest

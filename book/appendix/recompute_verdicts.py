@@ -151,7 +151,7 @@ def main(results: Path) -> int:
         (c["claim"], c["better"], c["worse"]) == (claim["claim"], claim["better"], claim["worse"]) for c in claims))
         for claim in family]
     differ += check_family(f"the thesis's headline claims, one family: {len(family)} claims", family, sources, results)
-    print("\nevery verdict and number agrees with the book" if not differ else f"\n{differ} claims differ from the book")
+    print(f"\n{differ} claims differ from the book" if differ else "\nevery verdict and number agrees with the book")
     return 1 if differ else 0
 
 
