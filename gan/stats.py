@@ -11,6 +11,12 @@ units: runs (seeds) of one configuration each, or cell means where the design va
   spreads and sizes, at α alone or, in a family, at α/m, the level of Holm's first step): what a "not decided"
   means.
 
+Where the design pairs its units (two runs that share everything but the thing compared, such as the seed, the
+discriminator and the generator's start), `compare_paired` tests the pairs' differences instead: the paired
+t-test beside the exact sign-flip test (every pattern of swapping the two values within pairs), with a t interval
+of the mean difference and the detectable difference of a paired design. Its exact test's floor is 1/2^n for n
+pairs: 5 pairs cannot reach 0.025, the level Holm's first step needs in a family of two.
+
 The verdict: **supported** when every test reports p ≤ α in the claim's direction, **contradicted** when every
 test does in the opposite direction, otherwise **not decided**; **not testable** when a group has fewer than two
 units (failed runs are left out and counted). Each direction is a one-sided test at α: where nothing differs, a
@@ -37,6 +43,7 @@ from scipy import stats as sps
 ALPHA = 0.05
 POWER = 0.8
 EXACT_MAX_SPLITS = 200_000  # beyond this many splits the permutation test samples them (seeded)
+EXACT_MAX_FLIPS = 2**20  # the sign-flip test enumerates every pattern up to 20 pairs, and samples beyond
 WORDS = {"supported": "The data **support** the claim",
          "contradicted": "The data **contradict** the claim",
          "inconclusive": "The data **do not decide** the claim",
@@ -146,6 +153,26 @@ def permutation_test(a: Sequence[float], b: Sequence[float], seed: int = 0) -> t
     return float(np.mean(diffs >= observed - tol)), splits, exact
 
 
+def sign_flip_test(d: Sequence[float], seed: int = 0) -> tuple[float, int, bool]:
+    """One-sided p that the mean of the paired differences `d` is as large as observed when the two values of each
+    pair are exchangeable (which of them is which carries no information): the share of all 2^n patterns of signs
+    (exact; sampled, seeded, beyond EXACT_MAX_FLIPS) whose mean difference is at least the observed one.
+    Returns (p, patterns, exact)."""
+    d = np.asarray(d, np.float64)
+    n = len(d)
+    observed = d.mean()
+    tol = 1e-12 * max(1.0, abs(observed))
+    if 2**n > EXACT_MAX_FLIPS:
+        signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=(EXACT_MAX_SPLITS, n))
+        return float(np.mean(signs @ d / n >= observed - tol)), EXACT_MAX_SPLITS, False
+    hits, bits = 0, np.arange(n)
+    for start in range(0, 2**n, 2**16):  # in chunks: 20 pairs are a million patterns
+        codes = np.arange(start, min(start + 2**16, 2**n))
+        signs = 1.0 - 2.0 * ((codes[:, None] >> bits) & 1)
+        hits += int(np.sum(signs @ d / n >= observed - tol))
+    return hits / 2**n, 2**n, True
+
+
 def min_detectable_effect(sd_a: float, n_a: int, sd_b: float, n_b: int, alpha: float = ALPHA,
                           power: float = POWER) -> float:
     """The smallest true difference in means a one-sided Welch test at `alpha` detects with probability `power`,
@@ -159,6 +186,14 @@ def min_detectable_effect(sd_a: float, n_a: int, sd_b: float, n_b: int, alpha: f
     return float((sps.t.ppf(1 - alpha, df) + sps.t.ppf(power, df)) * math.sqrt(va + vb))
 
 
+def min_detectable_paired(sd_d: float, n: int, alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest true mean difference a one-sided paired t-test at `alpha` detects with probability `power`,
+    for n pairs whose differences spread sd_d (normal approximation with n - 1 degrees of freedom)."""
+    if n < 2 or not math.isfinite(sd_d):
+        return float("nan")
+    return float((sps.t.ppf(1 - alpha, n - 1) + sps.t.ppf(power, n - 1)) * sd_d / math.sqrt(n))
+
+
 @dataclass(frozen=True)
 class Comparison:
     claim: str  # completes "the data support the claim that ..."
@@ -167,19 +202,19 @@ class Comparison:
     better_summary: Summary
     worse_summary: Summary
     test: str  # the tests that decided, in words
-    statistic: float  # Welch's t (worse - better)
+    statistic: float  # Welch's t (worse - better); paired: the paired t
     p_value: float  # deciding p in the claim's direction (the largest of the tests'), Holm-adjusted in a family
     p_value_opposite: float  # the same in the opposite direction
     effect_size: float  # Hedges' g of (worse - better): positive when the claim's direction holds
     alpha: float
     verdict: str  # "supported" | "contradicted" | "inconclusive" | "not testable"
-    welch_p: float = float("nan")  # one-sided, claim direction, unadjusted
+    welch_p: float = float("nan")  # one-sided, claim direction, unadjusted (paired: the paired t-test's)
     welch_p_opposite: float = float("nan")
-    permutation_p: float = float("nan")  # exact permutation test, claim direction, unadjusted (nan when n > 5)
-    permutation_p_opposite: float = float("nan")
-    permutation_splits: int = 0
+    permutation_p: float = float("nan")  # exact permutation test, claim direction, unadjusted (nan when n > 5;
+    permutation_p_opposite: float = float("nan")  # paired: the exact sign-flip test's, always run)
+    permutation_splits: int = 0  # the splits (paired: sign patterns) the exact test counted
     difference: float = float("nan")  # mean(worse) - mean(better): positive when the claim's direction holds
-    difference_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % Welch interval
+    difference_ci: tuple[float, float] = (float("nan"), float("nan"))  # 95 % Welch (paired: t) interval
     min_detectable: float = float("nan")  # smallest difference detectable at min_detectable_alpha with 80 % power
     min_detectable_alpha: float = ALPHA  # the level it is computed at: alpha, or alpha / m in a family of m
     decidable: bool = True  # whether the exact tests' floors let any difference be decided (in its family)
@@ -189,6 +224,8 @@ class Comparison:
     total: int = 0  # runs there were
     adjusted_in: int = 1  # the size of the family p_value is adjusted in (1: unadjusted)
     digits: int = 1  # decimals the means and intervals are printed with
+    paired: bool = False  # tested on the differences of pairs (compare_paired); `unit` then says what a pair is
+    difference_sd: float = float("nan")  # paired: the sd of the pairs' differences (for the detectable difference)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -222,14 +259,17 @@ class Comparison:
             return f"{self.metric} {self.better} n={b.n}, {self.worse} n={w.n}"
         lo, hi = self.difference_ci
         d = self.digits
-        parts = [f"{self.metric} {self.better} {b.ci(d)} vs {self.worse} {w.ci(d)} (mean [95 % CI], n={b.n} and {w.n} {self.unit})",
-                 f"difference {fmt_ci(self.difference, lo, hi, d)}"]
-        tests = f"Welch one-sided p = {fmt_p(self.welch_p)}"
+        t, exact, splits = (("paired t", "exact sign-flip", "sign patterns") if self.paired else
+                            ("Welch", "exact permutation", "splits"))
+        sizes = f"n={b.n} {self.unit}" if self.paired else f"n={b.n} and {w.n} {self.unit}"
+        parts = [f"{self.metric} {self.better} {b.ci(d)} vs {self.worse} {w.ci(d)} (mean [95 % CI], {sizes})",
+                 f"{'mean paired difference' if self.paired else 'difference'} {fmt_ci(self.difference, lo, hi, d)}"]
+        tests = f"{t} one-sided p = {fmt_p(self.welch_p)}"
         if self.permutation_splits:
-            tests += f", exact permutation p = {fmt_p(self.permutation_p)} ({self.permutation_splits} splits)"
+            tests += f", {exact} p = {fmt_p(self.permutation_p)} ({self.permutation_splits} {splits})"
         if self.verdict == "contradicted":  # the evidence that decided it: the tests in the opposite direction
-            tests += (f"; in the opposite direction, Welch p = {fmt_p(self.welch_p_opposite)}"
-                      + (f", exact permutation p = {fmt_p(self.permutation_p_opposite)}" if self.permutation_splits else ""))
+            tests += (f"; in the opposite direction, {t} p = {fmt_p(self.welch_p_opposite)}"
+                      + (f", {exact} p = {fmt_p(self.permutation_p_opposite)}" if self.permutation_splits else ""))
         if self.adjusted_in > 1:
             tests += f"; Holm-adjusted over {self.adjusted_in} claims: p = {fmt_p(self.deciding_p)}" + (" (opposite direction)" if self.verdict == "contradicted" else "")
         parts.append(tests)
@@ -245,7 +285,9 @@ class Comparison:
         s = f"{WORDS[self.verdict]} that {self.claim} (α = {self.alpha}): {self.numbers()}."
         b, w = self.better_summary.n, self.worse_summary.n
         if self.verdict == "inconclusive" and not self.decidable:
-            s += (f" With {b} and {w} {self.unit} no exact permutation test can reach p ≤ {self.alpha / self.adjusted_in:.3g}"
+            s += ((f" With {b} {self.unit} no exact sign-flip test" if self.paired else
+                   f" With {b} and {w} {self.unit} no exact permutation test")
+                  + f" can reach p ≤ {self.alpha / self.adjusted_in:.3g}"
                   + (f", the level Holm's first step requires over {self.adjusted_in} claims" if self.adjusted_in > 1 else "")
                   + ": no difference, however large, could have been decided here; more units, not more precise ones, would decide it.")
         elif self.verdict == "inconclusive" and math.isfinite(self.min_detectable):
@@ -260,9 +302,11 @@ def min_permutation_p(n_a: int, n_b: int) -> float:
     return 1 / math.comb(n_a + n_b, n_a) if n_a and n_b else float("nan")
 
 
-def _floor(n_a: int, n_b: int, permutation_splits: int) -> float:
-    """The smallest deciding p a comparison's tests could give: the exact test's floor (Welch has none)."""
-    return min_permutation_p(n_a, n_b) if permutation_splits else 0.0
+def _floor(c: Comparison) -> float:
+    """The smallest deciding p a comparison's tests could give: the exact test's floor (the t-tests have none)."""
+    if not c.permutation_splits:
+        return 0.0
+    return 0.5 ** c.better_summary.n if c.paired else min_permutation_p(c.better_summary.n, c.worse_summary.n)
 
 
 def _decide(p: float, q: float, alpha: float) -> str:
@@ -300,10 +344,46 @@ def compare(claim: str, better: str, better_values: Sequence[float | None], wors
     q = max(welch_q, perm_q) if splits else welch_q
     diff, lo, hi = welch_interval(b, a)
     mde = min_detectable_effect(sa.std, sa.n, sb.std, sb.n, alpha)
-    floor = _floor(len(a), len(b), splits)
+    floor = min_permutation_p(len(a), len(b)) if splits else 0.0
     return Comparison(claim, better, worse, sa, sb, tests, stat, p, q, hedges_g(b, a), alpha, _decide(p, q, alpha),
                       welch_p, welch_q, perm_p, perm_q, splits, diff, (lo, hi), mde, alpha, floor <= alpha, unit, metric,
                       failed, total, digits=digits)
+
+
+def compare_paired(claim: str, better: str, better_values: Sequence[float | None], worse: str,
+                   worse_values: Sequence[float | None], alpha: float = ALPHA, *, unit: str = "pairs",
+                   metric: str = "FID", failed: int = 0, total: int | None = None, digits: int = 1) -> Comparison:
+    """Test the claim that `better` has the lower value, on pairs: better_values[i] and worse_values[i] are one
+    pair, two runs that share everything but what the claim compares (say, in `unit`, what a pair shares). The
+    decision needs the paired t-test and the exact sign-flip test of the mean difference; a pair with a None/NaN
+    value is left out whole."""
+    x, y = (np.array([np.nan if v is None else v for v in vals], np.float64) for vals in (better_values, worse_values))
+    if len(x) != len(y):
+        raise ValueError(f"paired comparison {claim!r}: {len(x)} values of {better!r} but {len(y)} of {worse!r}")
+    keep = np.isfinite(x) & np.isfinite(y)
+    a, b = x[keep], y[keep]
+    sa, sb = summarize(a), summarize(b)
+    total = total if total is not None else len(a) + len(b) + failed
+    if len(a) < 2:
+        return Comparison(claim, better, worse, sa, sb, "none", float("nan"), float("nan"), float("nan"), float("nan"),
+                          alpha, "not testable", unit=unit, metric=metric, failed=failed, total=total, digits=digits,
+                          paired=True)
+    d = b - a  # positive where the claim's direction holds
+    sd = float(d.std(ddof=1))
+    if sd > 0:
+        t = sps.ttest_rel(b, a, alternative="greater")
+        t_p, stat = float(t.pvalue), float(t.statistic)
+        t_q = float(sps.ttest_rel(b, a, alternative="less").pvalue)
+        half = float(sps.t.ppf(0.975, len(d) - 1)) * sd / math.sqrt(len(d))
+    else:
+        t_p = t_q = stat = half = float("nan")
+    flip_p, patterns, _ = sign_flip_test(d)
+    flip_q, _, _ = sign_flip_test(-d)
+    p, q, diff = max(t_p, flip_p), max(t_q, flip_q), float(d.mean())
+    return Comparison(claim, better, worse, sa, sb, "the paired t-test and the exact sign-flip test", stat, p, q,
+                      hedges_g(b, a), alpha, _decide(p, q, alpha), t_p, t_q, flip_p, flip_q, patterns, diff,
+                      (diff - half, diff + half), min_detectable_paired(sd, len(d), alpha), alpha,
+                      0.5 ** len(d) <= alpha, unit, metric, failed, total, digits=digits, paired=True, difference_sd=sd)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
@@ -328,13 +408,13 @@ def holm_family(comparisons: Sequence[Comparison]) -> list[Comparison]:
     m = len(testable)
     adj_p = holm([comparisons[i].p_value for i in testable])
     adj_q = holm([comparisons[i].p_value_opposite for i in testable])
-    best = holm([_floor(comparisons[i].better_summary.n, comparisons[i].worse_summary.n, comparisons[i].permutation_splits)
-                 for i in testable])  # the family at its floors: the best Holm could do
+    best = holm([_floor(comparisons[i]) for i in testable])  # the family at its floors: the best Holm could do
     out = list(comparisons)
     for k, i in enumerate(testable):
         c = comparisons[i]
         level = c.alpha / m
-        mde = min_detectable_effect(c.better_summary.std, c.better_summary.n, c.worse_summary.std, c.worse_summary.n, level)
+        mde = (min_detectable_paired(c.difference_sd, c.better_summary.n, level) if c.paired else
+               min_detectable_effect(c.better_summary.std, c.better_summary.n, c.worse_summary.std, c.worse_summary.n, level))
         out[i] = replace(c, p_value=adj_p[k], p_value_opposite=adj_q[k], adjusted_in=m,
                          verdict=_decide(adj_p[k], adj_q[k], c.alpha), min_detectable=mde, min_detectable_alpha=level,
                          decidable=best[k] <= c.alpha)

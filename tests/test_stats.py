@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from gan.stats import (Summary, compare, fmt_ci, fmt_mean_std, fmt_p, hedges_g, holm, holm_family, min_detectable_effect,
-                       min_permutation_p, permutation_test, summarize, welch_interval)
+from gan.stats import (Comparison, Summary, compare, compare_paired, fmt_ci, fmt_mean_std, fmt_p, hedges_g, holm, holm_family,
+                       min_detectable_effect, min_detectable_paired, min_permutation_p, permutation_test, sign_flip_test,
+                       summarize, welch_interval)
 
 
 def test_summarize_with_a_t_interval():
@@ -155,6 +156,68 @@ def test_holm_by_hand_and_as_a_family():
     fam = holm_family([strong, weak, weak])  # two weak ones: 2 x p > 0.05
     assert [c.verdict for c in fam] == ["supported", "inconclusive", "inconclusive"]
     assert fam[1].p_value == pytest.approx(2 * weak.p_value) and fam[1].adjusted_in == 3
+
+
+def test_sign_flip_test_is_exact():
+    # by hand: of the 8 sign patterns of (1, 2, 3) only (+, +, +) reaches the observed mean 2; (-1, +2, +3) has 4/3
+    assert sign_flip_test([1.0, 2.0, 3.0]) == (pytest.approx(1 / 8), 8, True)
+    d = [0.5, -1.0, 2.0, 3.5, 1.5, -0.25, 2.5]
+    ref = sps.permutation_test((d,), np.mean, permutation_type="samples", alternative="greater", n_resamples=np.inf)
+    p, patterns, exact = sign_flip_test(d)
+    assert exact and patterns == 2**7 and p == pytest.approx(ref.pvalue, rel=1e-12)
+    # 20 pairs are still enumerated (a million patterns, in chunks); ties at the observed mean count
+    d20 = np.r_[np.ones(19), -1.0]
+    p20, patterns20, exact20 = sign_flip_test(d20)
+    assert exact20 and patterns20 == 2**20 and p20 == pytest.approx((1 + 20) / 2**20)
+
+
+def test_compare_paired_matches_scipys_paired_t_test():
+    better, worse = [1.0, 2.2, 0.4, 3.1, 1.9, 0.7], [1.6, 2.9, 0.8, 3.3, 2.8, 1.1]
+    c = compare_paired("x is lower", "x", better, "y", worse, unit="pairs of runs that share a seed")
+    t = sps.ttest_rel(worse, better, alternative="greater")
+    ci = sps.ttest_rel(worse, better).confidence_interval(0.95)
+    assert c.paired and c.welch_p == pytest.approx(t.pvalue, rel=1e-12) and c.statistic == pytest.approx(t.statistic)
+    assert c.difference_ci == pytest.approx((ci.low, ci.high), rel=1e-12)
+    assert c.permutation_splits == 64 and c.permutation_p == pytest.approx(1 / 64)  # every difference is positive
+    assert c.p_value == max(c.welch_p, c.permutation_p) and c.verdict == "supported"
+    s = c.sentence()
+    assert "n=6 pairs of runs that share a seed" in s and "mean paired difference 0.5 [" in s
+    assert "paired t one-sided p = " in s and "exact sign-flip p = 0.016 (64 sign patterns)" in s
+    # unpaired, the same values are far from decided: the pairs' shared part is what the pairing removes
+    assert compare("x is lower", "x", better, "y", worse).verdict == "inconclusive"
+    # a pair with a missing value is left out whole; unequal lengths are an error
+    assert compare_paired("c", "x", [*better, None], "y", [*worse, 9.0]).better_summary.n == 6
+    with pytest.raises(ValueError, match="7 values of 'x' but 6 of 'y'"):
+        compare_paired("c", "x", [*better, 1.0], "y", worse)
+    assert compare_paired("c", "x", [1.0], "y", [2.0]).verdict == "not testable"
+
+
+def test_min_detectable_paired_has_its_power():
+    sd, n = 2.0, 10
+    mde = min_detectable_paired(sd, n)
+    rng = np.random.default_rng(1)
+    hits = [sps.ttest_1samp(rng.normal(mde, sd, n), 0.0, alternative="greater").pvalue < 0.05 for _ in range(4000)]
+    assert np.mean(hits) == pytest.approx(0.8, abs=0.03)
+    assert math.isnan(min_detectable_paired(1.0, 1))
+
+
+def test_five_pairs_cannot_decide_a_family_of_two_and_ten_can():
+    five = compare_paired("x beats y", "x", [1.0, 2.0, 3.0, 4.0, 5.0], "y", [2.0, 3.5, 3.2, 6.0, 5.9])
+    assert five.permutation_p == pytest.approx(1 / 32) and five.decidable
+    fam = holm_family([five, five])
+    assert not fam[0].decidable and "no exact sign-flip test can reach p ≤ 0.025" in fam[0].sentence()
+    ten = compare_paired("x beats y", "x", list(range(10)), "y", [v + 1 + 0.1 * (v % 3) for v in range(10)])
+    fam = holm_family([ten, ten])
+    assert fam[0].decidable and fam[0].verdict == "supported" and fam[0].adjusted_in == 2
+    sd = float(np.std([1 + 0.1 * (v % 3) for v in range(10)], ddof=1))
+    weak = compare_paired("x beats y", "x", [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0],
+                          "y", [0.5, 0.4, 2.6, 2.9, 4.8, 4.7, 6.5, 7.2, 7.7, 9.3])
+    fam = holm_family([weak, ten, ten])
+    assert fam[0].verdict == "inconclusive"
+    assert fam[0].min_detectable == pytest.approx(min_detectable_paired(weak.difference_sd, 10, 0.05 / 3))
+    assert fam[1].min_detectable == pytest.approx(min_detectable_paired(sd, 10, 0.05 / 3))
+    # a paired comparison goes through verdict.json and back
+    assert Comparison.from_dict(json.loads(json.dumps(ten.to_dict()))) == ten
 
 
 def test_fmt_p():

@@ -1,9 +1,10 @@
-"""Recompute the book's verdicts on FID from the committed runs, without the project's library.
+"""Recompute the book's verdicts on trained runs from the committed results, without the project's library.
 
 An examiner's check: it reads only the runs' table of each experiment (`runs.csv`, one row per training run, with
-its group and whether it entered the tests), each run's FID from the run's own `metrics.json`, and the verdicts the
-book prints (`verdict.json`), and recomputes every claim the book tests on FID with pandas and SciPy alone: each
-chapter's claims as its page decides them, and the thesis's headline claims as the one family the book stands by.
+its group and whether it entered the tests), each run's FID from the run's own `metrics.json`, the saturating-loss
+chapter's runs of the 1-D GAN (the `runs` of its `metrics.json`), and the verdicts the book prints
+(`verdict.json`), and recomputes every claim the book tests on them with pandas and SciPy alone: each chapter's
+claims as its page decides them, and the thesis's headline claims as the one family the book stands by.
 Usage, from the repository root:
 
     python book/appendix/recompute_verdicts.py results/mnist5k
@@ -14,6 +15,10 @@ What it recomputes, per claim (the claim is that group `better` has the lower FI
 - Welch's one-sided t-test and the exact permutation test of the mean difference (every split of the pooled
   values), in the claim's direction and the opposite one; the deciding p of a direction is the larger of the two;
 - the 95 % Welch interval of the difference (worse minus better);
+- for the saturating-loss chapter, whose design pairs its runs (the two runs of one optimiser and seed differ only
+  in the generator loss), the paired t-test, the exact sign-flip test (every pattern of swapping a pair's two
+  values) and the t interval of the mean difference, on G's gradient at the first step (every pair) and on the
+  final JSD in millinats (each optimiser's pairs);
 - Holm's adjustment where the book adjusts (a study's claims; the headline family), each direction adjusted on its
   own, and the verdict: supported if the claim's direction is at or under alpha, contradicted if the opposite one
   is, else not decided ("inconclusive" in verdict.json). A claim with a group of fewer than two units is not
@@ -43,6 +48,9 @@ CELL_GROUPS = {
     "D deeper": lambda g, d: g < d,
     "unbalanced": lambda g, d: g != d,
 }
+# the saturating-loss chapter: the book's name of each generator loss, and of each claim's metric, in the runs' table
+LOSSES = {"log(1 − D)": "minimax", "−log D": "non_saturating"}
+SATURATING_METRICS = {"G's gradient norm": ("g_grad_norm_first_step", 1.0), "final JSD (mnat)": ("jsd_end", 1000.0)}
 WORDS = {"inconclusive": "not decided"}  # verdict.json's word -> the book's
 EXACT_UP_TO = 5  # the exact permutation test is run beside Welch's where a group has at most this many units
 TOLERANCE = 1e-9  # relative: the book's numbers are computed in float64 too, by other code
@@ -68,6 +76,18 @@ def units(exp_dir: Path, experiment: str, group: str) -> np.ndarray:
     return runs.loc[names == group, "fid"].to_numpy(float)
 
 
+def saturating_pairs(exp_dir: Path, claim: dict) -> tuple[np.ndarray, np.ndarray]:
+    """A saturating-loss claim's pairs, aligned: (the better loss's values, the worse one's), one pair per optimiser
+    and seed, from the runs in full precision (`metrics.json`; training.csv rounds). A final-JSD claim names its
+    optimiser ("with SGD ..."); the gradient claim takes every pair."""
+    runs = pd.DataFrame(json.loads((exp_dir / "metrics.json").read_text())["runs"])
+    column, scale = SATURATING_METRICS[claim["metric"]]
+    if column == "jsd_end":
+        runs = runs[[f"with {o} " in claim["claim"].lower() for o in runs["optimizer"]]]
+    wide = runs.pivot_table(index=["optimizer", "seed"], columns="loss", values=column, aggfunc="first")
+    return (scale * wide[LOSSES[claim["better"]]].to_numpy(float), scale * wide[LOSSES[claim["worse"]]].to_numpy(float))
+
+
 def exact_permutation_p(worse: np.ndarray, better: np.ndarray) -> float:
     """One-sided exact p that mean(worse) - mean(better) is this large when the labels carry no information."""
     res = stats.permutation_test((worse, better), lambda x, y: np.mean(x) - np.mean(y), alternative="greater",
@@ -90,6 +110,20 @@ def one_claim(better: np.ndarray, worse: np.ndarray) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
+def paired_claim(better: np.ndarray, worse: np.ndarray) -> dict[str, float]:
+    """The tests of one paired claim, unadjusted, in both directions: the paired t-test and the exact sign-flip
+    test of the mean difference, each direction's deciding p the larger of the two."""
+    d = worse - better
+    flip = [stats.permutation_test((x,), np.mean, permutation_type="samples", alternative="greater",
+                                   n_resamples=np.inf, batch=2**16).pvalue for x in (d, -d)]
+    t, t_opposite = (stats.ttest_rel(worse, better, alternative=a).pvalue for a in ("greater", "less"))
+    ci = stats.ttest_rel(worse, better).confidence_interval(0.95)
+    out = {"welch_p": t, "welch_p_opposite": t_opposite, "permutation_p": flip[0], "permutation_p_opposite": flip[1],
+           "p": max(t, flip[0]), "q": max(t_opposite, flip[1]), "difference": d.mean(), "ci_low": ci.low,
+           "ci_high": ci.high}
+    return {k: float(v) for k, v in out.items()}
+
+
 def holm(p: list[float]) -> list[float]:
     """Holm-Bonferroni adjusted p-values."""
     order, m, running, adjusted = np.argsort(p, kind="stable"), len(p), 0.0, [0.0] * len(p)
@@ -105,14 +139,18 @@ def check_family(title: str, claims: list[dict], experiments: list[str], results
     print(f"\n{title}")
     tested, differ = [], 0
     for claim, experiment in zip(claims, experiments):
-        better, worse = (units(results / experiment, experiment, claim[k]) for k in ("better", "worse"))
+        if experiment == "saturating":  # paired runs
+            better, worse = saturating_pairs(results / experiment, claim)
+        else:
+            better, worse = (units(results / experiment, experiment, claim[k]) for k in ("better", "worse"))
         if min(len(better), len(worse)) < 2:
             wrong = claim["verdict"] != "not testable"
             differ += wrong
             print(f"{'DIFFERS in verdict' if wrong else 'agrees':>12}  {experiment:<20} {claim['better']} < "
                   f"{claim['worse']}: not testable ({len(better)} and {len(worse)} runs entered)")
         else:
-            tested.append((claim, experiment, one_claim(better, worse)))
+            tests = paired_claim if experiment == "saturating" else one_claim
+            tested.append((claim, experiment, tests(better, worse)))
     # the testable claims: Holm over them where the book adjusted them together, else each alone
     m = len(tested)
     holm_p, holm_q = holm([r["p"] for _, _, r in tested]), holm([r["q"] for _, _, r in tested])
@@ -139,11 +177,13 @@ def check_family(title: str, claims: list[dict], experiments: list[str], results
 def main(results: Path) -> int:
     differ = 0
     verdicts = {e: json.loads((results / e / "verdict.json").read_text())
-                for e in [*GROUP_COLUMN, "depth_grid"] if (results / e / "verdict.json").is_file()}
+                for e in [*GROUP_COLUMN, "depth_grid", "saturating"] if (results / e / "verdict.json").is_file()}
     for experiment, claims in verdicts.items():  # each chapter's claims, as its page decides them
-        claims = [c for c in claims if c.get("metric") == "FID"]
-        title = f"{experiment}: {len(claims)} claim{'s' * (len(claims) != 1)}"
-        differ += check_family(title, claims, [experiment] * len(claims), results)
+        claims = [c for c in claims if c.get("metric") == "FID" or experiment == "saturating"]
+        for family in sorted({c["metric"] for c in claims}):  # the saturating chapter: one family per metric
+            members = [c for c in claims if c["metric"] == family]
+            title = f"{experiment}: {len(members)} claim{'s' * (len(members) != 1)} on {family}"
+            differ += check_family(title, members, [experiment] * len(members), results)
     # the book's headline claims, Holm-adjusted as one family on the synthesis page: find the chapter that tested each
     family = [c for c in json.loads((results / "synthesis" / "verdict.json").read_text())
               if c.get("headline") and c.get("metric") == "FID"]
@@ -158,6 +198,8 @@ def main(results: Path) -> int:
 def agrees(mine, theirs) -> bool:
     if isinstance(mine, str):
         return mine == theirs
+    if theirs is None:  # the book ran no such test (JSON writes NaN as null)
+        return not np.isfinite(mine)
     if isinstance(mine, list):
         return all(agrees(a, b) for a, b in zip(mine, theirs))
     return bool(np.isclose(mine, theirs, rtol=TOLERANCE, atol=1e-12))
