@@ -1,5 +1,6 @@
 """The examiner's check in the book's appendix (book/appendix/recompute_verdicts.py): recomputed from the committed
-runs with pandas and SciPy alone, every verdict on FID agrees with the book's, and a changed FID is caught."""
+runs with pandas and SciPy alone, every verdict on trained runs (on FID, and the saturating chapter's paired
+claims) agrees with the book's, and a changed FID or gradient norm is caught."""
 
 import json
 import shutil
@@ -22,11 +23,14 @@ def recompute(results: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(SCRIPT), str(results)], capture_output=True, text=True, timeout=120)
 
 
-def test_every_committed_verdict_on_fid_recomputes_from_the_runs():
+def test_every_committed_verdict_on_runs_recomputes_from_the_runs():
     p = recompute(COMMITTED)
     assert p.returncode == 0, p.stdout + p.stderr
     chapters = [c for e in [*SOURCES, "cifar_study", "face_preprocessing"]
                 for c in json.loads((COMMITTED / e / "verdict.json").read_text()) if c.get("metric") == "FID"]
+    paired = json.loads((COMMITTED / "saturating/verdict.json").read_text())
+    assert paired and all(c["paired"] for c in paired)
+    chapters += paired
     headline = [c for c in json.loads((COMMITTED / "synthesis/verdict.json").read_text())
                 if c.get("headline") and c.get("metric") == "FID"]
     assert len(headline) >= 2 and any(c["verdict"] == "not testable" for c in chapters)
@@ -39,7 +43,7 @@ def copy_results(dest: Path) -> Path:
     """The files the check reads: each source's runs.csv, verdict.json and runs' metrics, and the synthesis's
     verdicts."""
     read = ("runs.csv", "verdict.json", "metrics.json")
-    for name in SOURCES:
+    for name in [*SOURCES, "saturating"]:
         shutil.copytree(COMMITTED / name, dest / name,
                         ignore=lambda d, files: [f for f in files if not (Path(d, f).is_dir() or f in read)])
     (dest / "synthesis").mkdir()
@@ -70,3 +74,17 @@ def test_a_run_moved_out_of_the_tests_is_caught(tmp_path):
     csv.write_text("\n".join(text) + "\n")
     p = recompute(results)
     assert p.returncode == 1 and "DIFFERS" in p.stdout, p.stdout
+
+
+def test_a_changed_gradient_in_a_pair_is_caught(tmp_path):
+    """The saturating chapter's claims are tested on pairs: swapping one pair's two values changes the test."""
+    results = copy_results(tmp_path / "results")
+    m = results / "saturating/metrics.json"
+    metrics = json.loads(m.read_text())
+    first = {r["loss"]: r for r in metrics["runs"] if (r["optimizer"], r["seed"]) == ("sgd", 0)}
+    a, b = first["minimax"], first["non_saturating"]
+    a["g_grad_norm_first_step"], b["g_grad_norm_first_step"] = b["g_grad_norm_first_step"], a["g_grad_norm_first_step"]
+    m.write_text(json.dumps(metrics))
+    p = recompute(results)
+    assert p.returncode == 1, p.stdout
+    assert "log(1 − D) < −log D" in p.stdout.split("DIFFERS", 1)[1].splitlines()[0]
