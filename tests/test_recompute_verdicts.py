@@ -77,7 +77,8 @@ def test_a_run_moved_out_of_the_tests_is_caught(tmp_path):
 
 
 def test_a_changed_gradient_in_a_pair_is_caught(tmp_path):
-    """The saturating chapter's claims are tested on pairs: swapping one pair's two values changes the test."""
+    """The saturating chapter's claims are tested on pairs: swapping one pair's two values changes the test (the
+    gradient claim's unit is a seed, its pairs' means over the optimisers)."""
     results = copy_results(tmp_path / "results")
     m = results / "saturating/metrics.json"
     metrics = json.loads(m.read_text())

@@ -17,8 +17,8 @@ What it recomputes, per claim (the claim is that group `better` has the lower FI
 - the 95 % Welch interval of the difference (worse minus better);
 - for the saturating-loss chapter, whose design pairs its runs (the two runs of one optimiser and seed differ only
   in the generator loss), the paired t-test, the exact sign-flip test (every pattern of swapping a pair's two
-  values) and the t interval of the mean difference, on G's gradient at the first step (every pair) and on the
-  final JSD in millinats (each optimiser's pairs);
+  values) and the t interval of the mean difference, on G's gradient at the first step (one unit per seed, its
+  values the means over the optimisers) and on the final JSD in millinats (each optimiser's pairs);
 - Holm's adjustment where the book adjusts (a study's claims; the headline family), each direction adjusted on its
   own, and the verdict: supported if the claim's direction is at or under alpha, contradicted if the opposite one
   is, else not decided ("inconclusive" in verdict.json). A claim with a group of fewer than two units is not
@@ -77,14 +77,15 @@ def units(exp_dir: Path, experiment: str, group: str) -> np.ndarray:
 
 
 def saturating_pairs(exp_dir: Path, claim: dict) -> tuple[np.ndarray, np.ndarray]:
-    """A saturating-loss claim's pairs, aligned: (the better loss's values, the worse one's), one pair per optimiser
-    and seed, from the runs in full precision (`metrics.json`; training.csv rounds). A final-JSD claim names its
-    optimiser ("with SGD ..."); the gradient claim takes every pair."""
+    """A saturating-loss claim's pairs, aligned: (the better loss's values, the worse one's), from the runs in full
+    precision (`metrics.json`; training.csv rounds). A final-JSD claim names its optimiser ("with SGD ...") and has
+    one pair per seed; the gradient claim spans both optimisers, one pair per seed of its means over them (a
+    seed's runs share G's start under both)."""
     runs = pd.DataFrame(json.loads((exp_dir / "metrics.json").read_text())["runs"])
     column, scale = SATURATING_METRICS[claim["metric"]]
     if column == "jsd_end":
         runs = runs[[f"with {o} " in claim["claim"].lower() for o in runs["optimizer"]]]
-    wide = runs.pivot_table(index=["optimizer", "seed"], columns="loss", values=column, aggfunc="first")
+    wide = runs.pivot_table(index="seed", columns="loss", values=column, aggfunc="mean")
     return (scale * wide[LOSSES[claim["better"]]].to_numpy(float), scale * wide[LOSSES[claim["worse"]]].to_numpy(float))
 
 
