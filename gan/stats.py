@@ -224,7 +224,7 @@ class Comparison:
     total: int = 0  # runs there were
     adjusted_in: int = 1  # the size of the family p_value is adjusted in (1: unadjusted)
     digits: int = 1  # decimals the means and intervals are printed with
-    paired: bool = False  # tested on the differences of pairs (compare_paired); `unit` then says what a pair is
+    paired: bool = False  # tested on the differences of pairs (compare_paired); `unit` then names the pairs
     difference_sd: float = float("nan")  # paired: the sd of the pairs' differences (for the detectable difference)
 
     def to_dict(self) -> dict:
@@ -354,9 +354,9 @@ def compare_paired(claim: str, better: str, better_values: Sequence[float | None
                    worse_values: Sequence[float | None], alpha: float = ALPHA, *, unit: str = "pairs",
                    metric: str = "FID", failed: int = 0, total: int | None = None, digits: int = 1) -> Comparison:
     """Test the claim that `better` has the lower value, on pairs: better_values[i] and worse_values[i] are one
-    pair, two runs that share everything but what the claim compares (say, in `unit`, what a pair shares). The
-    decision needs the paired t-test and the exact sign-flip test of the mean difference; a pair with a None/NaN
-    value is left out whole."""
+    pair, two units that share everything but what the claim compares (`unit` names them for the sentence, e.g.
+    "pairs of runs"). The decision needs the paired t-test and the exact sign-flip test of the mean difference; a
+    pair with a None/NaN value is left out whole."""
     x, y = (np.array([np.nan if v is None else v for v in vals], np.float64) for vals in (better_values, worse_values))
     if len(x) != len(y):
         raise ValueError(f"paired comparison {claim!r}: {len(x)} values of {better!r} but {len(y)} of {worse!r}")

@@ -32,6 +32,7 @@ import functools
 import json
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -134,23 +135,27 @@ def holm(p: list[float]) -> list[float]:
     return adjusted
 
 
+def groups(results: Path, experiment: str, claim: dict) -> tuple[np.ndarray, np.ndarray, Callable]:
+    """A claim's two groups of units, (better, worse), and the tests that compare them: the saturating chapter's
+    pairs with the paired tests, every other chapter's FIDs with the tests of independent groups."""
+    if experiment == "saturating":
+        return (*saturating_pairs(results / experiment, claim), paired_claim)
+    return (*(units(results / experiment, experiment, claim[k]) for k in ("better", "worse")), one_claim)
+
+
 def check_family(title: str, claims: list[dict], experiments: list[str], results: Path) -> int:
     """Test a family's claims again (Holm over its testable ones, if the book adjusted them together) and print
     one line per claim; returns how many differ from the book."""
     print(f"\n{title}")
     tested, differ = [], 0
     for claim, experiment in zip(claims, experiments):
-        if experiment == "saturating":  # paired runs
-            better, worse = saturating_pairs(results / experiment, claim)
-        else:
-            better, worse = (units(results / experiment, experiment, claim[k]) for k in ("better", "worse"))
+        better, worse, tests = groups(results, experiment, claim)
         if min(len(better), len(worse)) < 2:
             wrong = claim["verdict"] != "not testable"
             differ += wrong
             print(f"{'DIFFERS in verdict' if wrong else 'agrees':>12}  {experiment:<20} {claim['better']} < "
                   f"{claim['worse']}: not testable ({len(better)} and {len(worse)} runs entered)")
         else:
-            tests = paired_claim if experiment == "saturating" else one_claim
             tested.append((claim, experiment, tests(better, worse)))
     # the testable claims: Holm over them where the book adjusted them together, else each alone
     m = len(tested)
