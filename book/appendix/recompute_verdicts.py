@@ -77,12 +77,17 @@ def units(exp_dir: Path, experiment: str, group: str) -> np.ndarray:
     return runs.loc[names == group, "fid"].to_numpy(float)
 
 
+@functools.cache
+def saturating_runs(exp_dir: Path) -> pd.DataFrame:
+    """The saturating-loss chapter's runs of the 1-D GAN in full precision (`metrics.json`; training.csv rounds)."""
+    return pd.DataFrame(json.loads((exp_dir / "metrics.json").read_text())["runs"])
+
+
 def saturating_pairs(exp_dir: Path, claim: dict) -> tuple[np.ndarray, np.ndarray]:
-    """A saturating-loss claim's pairs, aligned: (the better loss's values, the worse one's), from the runs in full
-    precision (`metrics.json`; training.csv rounds). A final-JSD claim names its optimiser ("with SGD ...") and has
-    one pair per seed; the gradient claim spans both optimisers, one pair per seed of its means over them (a
-    seed's runs share G's start under both)."""
-    runs = pd.DataFrame(json.loads((exp_dir / "metrics.json").read_text())["runs"])
+    """A saturating-loss claim's pairs, aligned: (the better loss's values, the worse one's). A final-JSD claim
+    names its optimiser ("with SGD ...") and has one pair per seed; the gradient claim spans both optimisers, one
+    pair per seed of its means over them (a seed's runs share G's start under both)."""
+    runs = saturating_runs(exp_dir)
     column, scale = SATURATING_METRICS[claim["metric"]]
     if column == "jsd_end":
         runs = runs[[f"with {o} " in claim["claim"].lower() for o in runs["optimizer"]]]
