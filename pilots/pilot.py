@@ -11,7 +11,7 @@ pixel value, D's accuracy on real and fake over the last evaluation interval, an
 
 `--class-colours JITTER` trains on the colour stand-in recoloured so that colour goes with the digit, and
 `--without-colour` on its digits in white on black (pilot-only variants, recorded as `data_variant`; see
-`class_coloured` and `without_colour`).
+`class_coloured` and `without_colour`). A config may also name the pilot-only models of `variants.py`.
 
 Results: one JSON line per evaluation in pilots/results/NAME.jsonl (pilots/README.md summarises them).
 """
@@ -36,6 +36,7 @@ from gan.metrics import extract_features, feature_network, fid_from_features
 from gan.metrics.digits import digit_metrics
 from gan.provenance import device_description
 from gan.train import generate, train
+from variants import PILOT_MODELS
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -91,6 +92,7 @@ def main() -> None:
     recolour.add_argument("--without-colour", action="store_true",
                          help="the colour stand-in's digits in white on black (see without_colour)")
     a = ap.parse_args()
+    models.MODELS.update(PILOT_MODELS)  # this process only: the workflow never builds them
     cfg = parse_train(json.loads(a.config), "--config: ")  # keys, ranges and registry names, as the workflow checks them
     data = load_dataset(cfg.data)
     real_ref = load_dataset(cfg.data.replace(augment="none"))

@@ -158,13 +158,3 @@ def build_wgan_gp(*, z_dim: int = 128, width: int = 64, g_norm: Norm = "batch", 
     loss 'wgan_gp' and several critic steps per generator step)."""
     return _pair(z_dim, 0, width, g_norm, g_act, out, False, "none", 0.0, 0.1, 1e-5, init)
 
-
-def study_model(spec: dict, width: int) -> tuple[str, str, dict]:
-    """One model entry of the study's config (`id`, `label`, optional `width_ratio`, and the train keys it changes)
-    -> (id, label, those train keys with `model_kwargs.width` = width x width_ratio). The workflow and the notebook
-    both call this, so a model means the same thing in both."""
-    spec = dict(spec)
-    key, label = spec.pop("id"), spec.pop("label")
-    ratio = spec.pop("width_ratio", 1)
-    spec["model_kwargs"] = {**spec.get("model_kwargs", {}), "width": max(4, round(width * ratio))}
-    return key, label, spec
