@@ -4,7 +4,8 @@ config). The methods page shows some of them: what a longer budget, or another s
 the committed runs trained and the book's MNIST targets (`pilots/README.md` tells the whole story).
 
 A group is a list of pilots that differ only in their seed and budget; its label is read from their config, so
-it cannot disagree with what ran. No torch here (the registry checks that the pilots exist).
+it cannot disagree with what ran. A study's page lists the pilots that tried to make one of its failed models train,
+each by what it changed from the committed runs (`tried`). No torch here (the registry checks that the pilots exist).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
 
-from gan.config import TrainConfig
+from gan.config import ConfigError, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]  # the repository
 RESULTS = ROOT / "pilots" / "results"
@@ -29,6 +30,14 @@ def path(name: str, root: Path = RESULTS) -> Path:
 def repo_path(name: str) -> str:
     """A pilot's log as the workflow names it, relative to the repository's root (a Snakemake input)."""
     return path(name).relative_to(ROOT).as_posix()
+
+
+def check_logged(names: Sequence[str], where: str) -> None:
+    """A config's pilots must have logs: a ConfigError naming the key `where`, the missing log and what to do."""
+    for name in names:
+        if not path(name).is_file():
+            raise ConfigError(f"{where}: {name!r} has no log at {path(name)}; run `pilots/pilot.py {name} ...` "
+                              "(pilots/README.md) or drop it")
 
 
 def load(name: str, root: Path = RESULTS) -> list[dict[str, Any]]:
@@ -249,3 +258,62 @@ def figure(groups: list[dict[str, Any]], *, fid_target: float | None, confident_
     fig.legend(*a.get_legend_handles_labels(), fontsize=8, loc="lower center", ncol=2, frameon=False)
     fig.tight_layout(rect=(0, 0.01 + 0.024 * -(-(len(groups) + 2) // 2), 1, 1))  # room for the legend's rows
     return fig
+
+
+# where a run's data come from, not what they are: not a change of setting
+_HOW = {"data.root", "data.download"}
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v).lower()
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, (list, tuple)):
+        return "(" + ", ".join(map(_value, v)) + ")"
+    return str(v)
+
+
+def changes(row: dict[str, Any], base: dict[str, Any]) -> list[str]:
+    """What a pilot's evaluation `row` trained with that `base` (a committed run's config) does not, as `key value`
+    (nested keys dotted: `model_kwargs.width 32`), then the data variant `pilot.py` trained on, if any. Its seed,
+    budget and how it ran (`_FREE`) are not changes; an option its log predates counts as its default."""
+    mine, theirs = (_flat({**{k: v for k, v in _DEFAULTS.items() if k not in c}, **c}) for c in (row["config"], base))
+    out = [f"{k} {_value(mine.get(k))}" for k in sorted(set(mine) | set(theirs))
+           if k.split(".")[0] not in _FREE and k not in _HOW and mine.get(k) != theirs.get(k)]
+    return out + ([row["data_variant"]] if row.get("data_variant") else [])
+
+
+def tried(names: Sequence[str], base: dict[str, Any], *, colour_line: float,
+          root: Path = RESULTS) -> tuple[list[dict[str, Any]], str]:
+    """The pilots that tried to make a failed model train, against `base` (the config of one of its committed runs):
+    one row per pilot, in the order named, at its last evaluation (what it changed, seed, steps, its samples'
+    colour spread as a share of the data's, classes drawn, LeNet-FID, D on fakes), and a sentence that counts the
+    pilots whose colours spread at least `colour_line` as widely as the data's and names them. Pilots scored
+    before `pilot.py` measured colour, or on grey data, show "–" and are not counted."""
+    last = [load(n, root)[-1] for n in names]
+    f = lambda v, fmt: format(v, fmt) if v is not None else "–"  # noqa: E731
+    table = [{"pilot": f"`{n}`", "what it changed": "; ".join(changes(r, base)) or "nothing",
+              "seed": r["config"]["seed"], "steps": f"{r['step']:,}", "colour": f(r.get("colour_ratio"), ".2f"),
+              "classes": r.get("covered", "–"), "LeNet-FID": f(r.get("fid"), ".0f"), "D on fakes": f(r["acc_fake"], ".2f")}
+             for n, r in zip(names, last)]
+    scored = [(n, r) for n, r in zip(names, last) if r.get("colour_ratio") is not None]
+    kept = [(n, r) for n, r in scored if r["colour_ratio"] >= colour_line]
+    head = (f"{len(scored)} of these {len(names)} pilots measured their samples' colours" if len(scored) < len(names)
+            else f"All {len(names)} pilots measured their samples' colours")
+    if not scored:
+        return table, f"None of these {len(names)} pilots measured their samples' colours."
+    if not kept:
+        return table, (f"{head}; in none of them did the colours spread {colour_line:.2f} as widely as the data's "
+                       "(the run-health line) at the last evaluation.")
+    which = "; ".join(f"`{n}` ({'; '.join(changes(r, base)) or 'no change'}; {r['colour_ratio']:.2f} at {r['step']:,} "
+                      f"steps, {r.get('covered', '?')} classes)" for n, r in kept)
+    return table, (f"{head}; in {len(kept)} of them the colours spread at least {colour_line:.2f} as widely as the "
+                   f"data's (the run-health line) at the last evaluation: {which}.")

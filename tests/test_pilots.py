@@ -129,3 +129,57 @@ def test_a_label_names_every_option_away_from_its_default():
          "adam_eps": 1e-7, "d_steps": 5, "lr_d": 2e-3, "loss": "wgan_gp", "label_smoothing": 0.2}
     assert pilots.label(c) == ("dcgan28, width 16, image_size 32, batch 32, lr 0.0005 (G) / 0.002 (D), β₁ 0.9, Adam ε 1e-07, "
                                "5 D steps per G step, label smoothing 0.2, wgan-gp loss")
+
+
+def _with(root, name, **extra):
+    """Add keys to every evaluation of a pilot's log (a colour measure, a data variant)."""
+    lines = [json.loads(x) for x in (root / f"{name}.jsonl").read_text().splitlines()]
+    (root / f"{name}.jsonl").write_text("".join(json.dumps({**x, **extra}) + "\n" for x in lines))
+
+
+def test_what_a_pilot_changed_is_read_against_the_committed_config_and_only_its_setting_counts(tmp_path):
+    base = {**CFG, "steps": 1800, "seed": 3, "checkpoint_every": 500, "data": {"name": "mnist5k", "root": "/data", "download": False}}
+    write(tmp_path, "same", [90.0, 80.0], data={"name": "mnist5k", "root": None, "download": True})  # seed, budget, where the data live
+    write(tmp_path, "wider", [90.0], model_kwargs={**CFG["model_kwargs"], "width": 64}, betas=[0.9, 0.999], lr_d=5e-5)
+    write(tmp_path, "grey", [90.0], data={"name": "mnist5k", "channels": 3})
+    _with(tmp_path, "grey", data_variant="without colour")
+    old = {"config": {k: v for k, v in CFG.items() if k != "r1_gamma"}}  # logged before r1_gamma existed: its default, 0
+    assert pilots.changes(pilots.load("same", tmp_path)[-1], base) == []
+    assert pilots.changes(pilots.load("wider", tmp_path)[-1], base) == ["betas (0.9, 0.999)", "lr_d 5e-05", "model_kwargs.width 64"]
+    assert pilots.changes(pilots.load("grey", tmp_path)[-1], base) == ["data.channels 3", "without colour"]
+    assert pilots.changes(old, base) == ["r1_gamma 0"]
+
+
+def test_the_pilots_that_tried_a_failed_model_are_counted_only_where_they_measured_colour(tmp_path):
+    base = {**CFG, "steps": 1800}
+    write(tmp_path, "a", [900.0, 400.0])
+    _with(tmp_path, "a", colour_ratio=0.54)
+    write(tmp_path, "b", [800.0], lr_g=1e-4)
+    _with(tmp_path, "b", colour_ratio=0.1)
+    write(tmp_path, "c", [700.0])  # scored before colour was measured
+    table, said = pilots.tried(["a", "b", "c"], base, colour_line=0.25, root=tmp_path)
+    assert [(r["pilot"], r["what it changed"], r["steps"], r["colour"], r["LeNet-FID"]) for r in table] == [
+        ("`a`", "nothing", "200", "0.54", "400"), ("`b`", "lr_g 0.0001", "100", "0.10", "800"), ("`c`", "nothing", "100", "–", "700")]
+    assert said == ("2 of these 3 pilots measured their samples' colours; in 1 of them the colours spread at least 0.25 as "
+                    "widely as the data's (the run-health line) at the last evaluation: `a` (no change; 0.54 at 200 steps, 10 classes).")
+    _, said = pilots.tried(["b"], base, colour_line=0.25, root=tmp_path)
+    assert said == ("All 1 pilots measured their samples' colours; in none of them did the colours spread 0.25 as widely as "
+                    "the data's (the run-health line) at the last evaluation.")
+    assert pilots.tried(["c"], base, colour_line=0.25, root=tmp_path)[1] == "None of these 1 pilots measured their samples' colours."
+
+
+def test_the_cifar_study_entry_checks_its_pilots_before_any_job_and_declares_them_as_inputs():
+    import yaml
+
+    from gan.experiments import block_params
+
+    study = REGISTRY["cifar_study"]
+    block = yaml.safe_load((pilots.ROOT / "config" / "config.yaml").read_text())["experiments"]["cifar_study"]
+    params = block_params(block, "mnist5k")
+    p = study.parse(params)
+    assert p.pilots["dcgan2"] and list(study.reads(p)) == [f"pilots/results/{n}.jsonl" for n in p.pilots["dcgan2"]]
+    assert not study.parse(block_params(block, "full")).pilots  # the stand-in's pilots say nothing of CIFAR-10
+    with pytest.raises(ConfigError, match=r"pilots.dcgan9: no model 'dcgan9' \(did you mean 'dcgan4'\?\)"):
+        study.parse({**params, "pilots": {"dcgan9": ["cifar_dcgan2_gbn_s0"]}})
+    with pytest.raises(ConfigError, match=r"pilots.dcgan2: 'cifar_nothing' has no log at .*pilots/results/cifar_nothing.jsonl"):
+        study.parse({**params, "pilots": {"dcgan2": ["cifar_nothing"]}})

@@ -147,10 +147,7 @@ class MethodsParams:
         check_unique(self.sources, "sources")
         for i, group in enumerate(self.pilots):
             check_nonempty(group, f"pilots[{i}]")
-            for name in group:
-                if not pilots.path(name).is_file():
-                    raise ConfigError(f"pilots[{i}]: {name!r} has no log at {pilots.path(name)}; run "
-                                      f"`pilots/pilot.py {name} ...` (pilots/README.md) or drop it")
+            pilots.check_logged(group, f"pilots[{i}]")
         check_unique([n for g in self.pilots for n in g], "pilots")
 
 

@@ -7,6 +7,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from gan import pilots
 from gan.config import ConfigError, TrainConfig, did_you_mean
 from gan.experiments.base import (Experiment, GanRunsParams, OneModelParams, RunSpec, check_data_block,
                                   check_keys_present, check_nonempty, check_range, check_train_block, check_unique,
@@ -47,6 +48,9 @@ class CifarStudyParams(GanRunsParams):
     fid_demo: FidDemo
     seed_reported: dict[str, Any] = field(default_factory=dict)  # the study's own numbers, shown as theirs
     anchors: tuple[str, ...] = ()  # published anchors (config `anchors`) shown beside the FIDs
+    # model id -> pilots (pilots/results/<name>.jsonl) that tried to make it train; the report lists each with what
+    # it changed from the model's committed runs (gan.pilots.tried). {}: no such section
+    pilots: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -73,6 +77,12 @@ class CifarStudyParams(GanRunsParams):
                 if getattr(c, side) not in ids:
                     raise ConfigError(f"claims[{i}].{side}: no model {getattr(c, side)!r}{did_you_mean(getattr(c, side), ids)}")
         check_nonempty(self.fid_demo.sample_counts, "fid_demo.sample_counts")
+        for key, names in self.pilots.items():
+            if key not in ids:
+                raise ConfigError(f"pilots.{key}: no model {key!r}{did_you_mean(key, ids)}")
+            check_nonempty(names, f"pilots.{key}")
+            check_unique(names, f"pilots.{key}")
+            pilots.check_logged(names, f"pilots.{key}")
 
     def resolved(self) -> dict[str, tuple[str, dict[str, Any]]]:
         """id -> (label, the train keys the model sets, its width applied), in the study's order."""
@@ -140,7 +150,7 @@ class ModelSelectionParams:
 
 EXPERIMENTS = [
     Experiment("cifar_study", "The CIFAR-10 DCGAN study", "results/studies/cifar_study", CifarStudyParams,
-               runs=cifar_study_runs, fid=True),
+               runs=cifar_study_runs, fid=True, reads=lambda p: [pilots.repo_path(n) for ns in p.pilots.values() for n in ns]),
     Experiment("seminar", "The seminar's MNIST GAN", "results/studies/seminar", SingleModelParams,
                runs=single_model_runs("seminar")),
     Experiment("lecture_gan", "The lecture's GAN", "results/studies/lecture", SingleModelParams,
