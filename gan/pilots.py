@@ -11,6 +11,7 @@ each by what it changed from the committed runs (`tried`). No torch here (the re
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Any, Sequence
@@ -300,7 +301,9 @@ def tried(names: Sequence[str], base: dict[str, Any], *, colour_line: float,
     before `pilot.py` measured colour, or on grey data, show "–" and are not counted."""
     last = [load(n, root)[-1] for n in names]
     f = lambda v, fmt: format(v, fmt) if v is not None else "–"  # noqa: E731
-    table = [{"pilot": f"`{n}`", "what it changed": "; ".join(changes(r, base)) or "nothing",
+    # the names' shared prefix (up to an underscore) goes into the heading, so that the table fits a page's column
+    stem = os.path.commonprefix(list(names))[: os.path.commonprefix(list(names)).rfind("_") + 1] if len(names) > 1 else ""
+    table = [{f"pilot ({stem}…)" if stem else "pilot": f"`{n.removeprefix(stem)}`", "what it changed": "; ".join(changes(r, base)) or "nothing",
               "seed": r["config"]["seed"], "steps": f"{r['step']:,}", "colour": f(r.get("colour_ratio"), ".2f"),
               "classes": r.get("covered", "–"), "LeNet-FID": f(r.get("fid"), ".0f"), "D on fakes": f(r["acc_fake"], ".2f")}
              for n, r in zip(names, last)]

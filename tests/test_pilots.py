@@ -166,6 +166,10 @@ def test_the_pilots_that_tried_a_failed_model_are_counted_only_where_they_measur
     assert said == ("All 1 pilots measured their samples' colours; in none of them did the colours spread 0.25 as widely as "
                     "the data's (the run-health line) at the last evaluation.")
     assert pilots.tried(["c"], base, colour_line=0.25, root=tmp_path)[1] == "None of these 1 pilots measured their samples' colours."
+    write(tmp_path, "run_s0", [700.0])
+    write(tmp_path, "run_s1_long", [600.0], seed=1)
+    table, _ = pilots.tried(["run_s0", "run_s1_long"], base, colour_line=0.25, root=tmp_path)
+    assert [r["pilot (run_…)"] for r in table] == ["`s0`", "`s1_long`"]  # the shared stem goes into the heading
 
 
 def test_the_cifar_study_entry_checks_its_pilots_before_any_job_and_declares_them_as_inputs():
