@@ -284,10 +284,10 @@ def _value(v: Any) -> str:
 
 def changes(row: dict[str, Any], base: dict[str, Any]) -> list[str]:
     """What a pilot's evaluation `row` trained with that `base` (a committed run's config) does not, as `key value`
-    (nested keys dotted: `model_kwargs.width 32`), then the data variant `pilot.py` trained on, if any. Its seed,
+    (nested keys dotted, `data.channels 3`, but the model's own options bare, `width 32`), then the data variant `pilot.py` trained on, if any. Its seed,
     budget and how it ran (`_FREE`) are not changes; an option its log predates counts as its default."""
     mine, theirs = (_flat({**{k: v for k, v in _DEFAULTS.items() if k not in c}, **c}) for c in (row["config"], base))
-    out = [f"{k} {_value(mine.get(k))}" for k in sorted(set(mine) | set(theirs))
+    out = [f"{k.removeprefix('model_kwargs.')} {_value(mine.get(k))}" for k in sorted(set(mine) | set(theirs))
            if k.split(".")[0] not in _FREE and k not in _HOW and mine.get(k) != theirs.get(k)]
     return out + ([row["data_variant"]] if row.get("data_variant") else [])
 
@@ -296,7 +296,7 @@ def tried(names: Sequence[str], base: dict[str, Any], *, colour_line: float,
           root: Path = RESULTS) -> tuple[list[dict[str, Any]], str]:
     """The pilots that tried to make a failed model train, against `base` (the config of one of its committed runs):
     one row per pilot, in the order named, at its last evaluation (what it changed, seed, steps, its samples'
-    colour spread as a share of the data's, classes drawn, LeNet-FID, D on fakes), and a sentence that counts the
+    colour spread as a share of the data's, classes drawn, LeNet-FID), and a sentence that counts the
     pilots whose colours spread at least `colour_line` as widely as the data's and names them. Pilots scored
     before `pilot.py` measured colour, or on grey data, show "–" and are not counted."""
     last = [load(n, root)[-1] for n in names]
@@ -305,7 +305,7 @@ def tried(names: Sequence[str], base: dict[str, Any], *, colour_line: float,
     stem = os.path.commonprefix(list(names))[: os.path.commonprefix(list(names)).rfind("_") + 1] if len(names) > 1 else ""
     table = [{f"pilot ({stem}…)" if stem else "pilot": f"`{n.removeprefix(stem)}`", "what it changed": "; ".join(changes(r, base)) or "nothing",
               "seed": r["config"]["seed"], "steps": f"{r['step']:,}", "colour": f(r.get("colour_ratio"), ".2f"),
-              "classes": r.get("covered", "–"), "LeNet-FID": f(r.get("fid"), ".0f"), "D on fakes": f(r["acc_fake"], ".2f")}
+              "classes": r.get("covered", "–"), "LeNet-FID": f(r.get("fid"), ".0f")}
              for n, r in zip(names, last)]
     scored = [(n, r) for n, r in zip(names, last) if r.get("colour_ratio") is not None]
     kept = [(n, r) for n, r in scored if r["colour_ratio"] >= colour_line]

@@ -145,7 +145,7 @@ def test_what_a_pilot_changed_is_read_against_the_committed_config_and_only_its_
     _with(tmp_path, "grey", data_variant="without colour")
     old = {"config": {k: v for k, v in CFG.items() if k != "r1_gamma"}}  # logged before r1_gamma existed: its default, 0
     assert pilots.changes(pilots.load("same", tmp_path)[-1], base) == []
-    assert pilots.changes(pilots.load("wider", tmp_path)[-1], base) == ["betas (0.9, 0.999)", "lr_d 5e-05", "model_kwargs.width 64"]
+    assert pilots.changes(pilots.load("wider", tmp_path)[-1], base) == ["betas (0.9, 0.999)", "lr_d 5e-05", "width 64"]
     assert pilots.changes(pilots.load("grey", tmp_path)[-1], base) == ["data.channels 3", "without colour"]
     assert pilots.changes(old, base) == ["r1_gamma 0"]
 
