@@ -297,26 +297,29 @@ def tried(names: Sequence[str], base: dict[str, Any], *, colour_line: float,
     """The pilots that tried to make a failed model train, against `base` (the config of one of its committed runs):
     one row per pilot, in the order named, at its last evaluation (what it changed, seed, steps, its samples'
     colour spread as a share of the data's, classes drawn, LeNet-FID), and a sentence that counts the
-    pilots whose colours spread at least `colour_line` as widely as the data's and names them. Pilots scored
+    pilots whose colours spread at least `colour_line` as widely as the data's and names them (after saying the
+    names' shared stem, which the table leaves out). Pilots scored
     before `pilot.py` measured colour, or on grey data, show "–" and are not counted."""
     last = [load(n, root)[-1] for n in names]
     f = lambda v, fmt: format(v, fmt) if v is not None else "–"  # noqa: E731
-    # the names' shared prefix (up to an underscore) goes into the heading, so that the table fits a page's column
-    stem = os.path.commonprefix(list(names))[: os.path.commonprefix(list(names)).rfind("_") + 1] if len(names) > 1 else ""
-    table = [{f"pilot ({stem}…)" if stem else "pilot": f"`{n.removeprefix(stem)}`", "what it changed": "; ".join(changes(r, base)) or "nothing",
+    # the names' shared stem (up to an underscore) is said once, in the sentence, so that the table fits a page's column
+    shared = os.path.commonprefix(list(names)) if len(names) > 1 else ""
+    stem = shared[: shared.rfind("_") + 1]
+    table = [{"pilot": f"`{n.removeprefix(stem)}`", "what it changed": "; ".join(changes(r, base)) or "nothing",
               "seed": r["config"]["seed"], "steps": f"{r['step']:,}", "colour": f(r.get("colour_ratio"), ".2f"),
               "classes": r.get("covered", "–"), "LeNet-FID": f(r.get("fid"), ".0f")}
              for n, r in zip(names, last)]
+    named = f"The table names the pilots without their shared stem `{stem}`. " if stem else ""
     scored = [(n, r) for n, r in zip(names, last) if r.get("colour_ratio") is not None]
     kept = [(n, r) for n, r in scored if r["colour_ratio"] >= colour_line]
     head = (f"{len(scored)} of these {len(names)} pilots measured their samples' colours" if len(scored) < len(names)
             else f"All {len(names)} pilots measured their samples' colours")
     if not scored:
-        return table, f"None of these {len(names)} pilots measured their samples' colours."
+        return table, named + f"None of these {len(names)} pilots measured their samples' colours."
     if not kept:
-        return table, (f"{head}; in none of them did the colours spread {colour_line:.2f} as widely as the data's "
+        return table, named + (f"{head}; in none of them did the colours spread {colour_line:.2f} as widely as the data's "
                        "(the run-health line) at the last evaluation.")
     which = "; ".join(f"`{n}` ({'; '.join(changes(r, base)) or 'no change'}; {r['colour_ratio']:.2f} at {r['step']:,} "
                       f"steps, {r.get('covered', '?')} classes)" for n, r in kept)
-    return table, (f"{head}; in {len(kept)} of them the colours spread at least {colour_line:.2f} as widely as the "
+    return table, named + (f"{head}; in {len(kept)} of them the colours spread at least {colour_line:.2f} as widely as the "
                    f"data's (the run-health line) at the last evaluation: {which}.")

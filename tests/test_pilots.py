@@ -168,8 +168,9 @@ def test_the_pilots_that_tried_a_failed_model_are_counted_only_where_they_measur
     assert pilots.tried(["c"], base, colour_line=0.25, root=tmp_path)[1] == "None of these 1 pilots measured their samples' colours."
     write(tmp_path, "run_s0", [700.0])
     write(tmp_path, "run_s1_long", [600.0], seed=1)
-    table, _ = pilots.tried(["run_s0", "run_s1_long"], base, colour_line=0.25, root=tmp_path)
-    assert [r["pilot (run_…)"] for r in table] == ["`s0`", "`s1_long`"]  # the shared stem goes into the heading
+    table, said = pilots.tried(["run_s0", "run_s1_long"], base, colour_line=0.25, root=tmp_path)
+    assert [r["pilot"] for r in table] == ["`s0`", "`s1_long`"]  # the shared stem is said once, not in every row
+    assert said.startswith("The table names the pilots without their shared stem `run_`. None of these 2 pilots")
 
 
 def test_the_cifar_study_entry_checks_its_pilots_before_any_job_and_declares_them_as_inputs():
