@@ -2,9 +2,9 @@
 not build, asked only whether some other layout of "DCGAN 2" learns the colour stand-in's colours.
 
 `pilot.py` adds these to the model registry for its own process, so a pilot's config names them as it names any
-model (`"model": "pilot_keras_tutorial_dcgan"`); the workflow and the book never see them.
+model (`"model": "pilot_keras_dcgan"`); the workflow and the book never see them.
 
-- `pilot_keras_tutorial_dcgan`: the layout of the Keras CIFAR-10 GAN that tutorials of the study's time teach, with
+- `pilot_keras_dcgan`: the layout of the Keras CIFAR-10 GAN that tutorials of the study's time teach, with
   no normalisation anywhere: G projects z to 4w x 4 x 4, three 4x4 stride-2 transposed convolutions keep 2w channels
   (4 -> 8 -> 16 -> 32), and a 3x3 convolution makes the 3 channels (tanh); D has a 3x3 stride-1 convolution of w
   channels, then three 3x3 stride-2 ones (2w, 2w, 4w), LeakyReLU(0.2) throughout, dropout 0.4 before its linear
@@ -67,4 +67,4 @@ def build_he_dcgan(*, z_dim: int = 128, width: int = 16) -> tuple[nn.Module, nn.
     return G, D
 
 
-PILOT_MODELS = {"pilot_keras_tutorial_dcgan": build_keras_tutorial_dcgan, "pilot_he_dcgan": build_he_dcgan}
+PILOT_MODELS = {"pilot_keras_dcgan": build_keras_tutorial_dcgan, "pilot_he_dcgan": build_he_dcgan}
