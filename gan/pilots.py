@@ -284,8 +284,9 @@ def _value(v: Any) -> str:
 
 def changes(row: dict[str, Any], base: dict[str, Any]) -> list[str]:
     """What a pilot's evaluation `row` trained with that `base` (a committed run's config) does not, as `key value`
-    (nested keys dotted, `data.channels 3`, but the model's own options bare, `width 32`), then the data variant `pilot.py` trained on, if any. Its seed,
-    budget and how it ran (`_FREE`) are not changes; an option its log predates counts as its default."""
+    (nested keys dotted, `data.channels 3`, but the model's own options bare, `width 32`), then the data variant
+    `pilot.py` trained on, if any. Its seed, budget and how it ran (`_FREE`) are not changes; an option its log
+    predates counts as its default."""
     mine, theirs = (_flat({**{k: v for k, v in _DEFAULTS.items() if k not in c}, **c}) for c in (row["config"], base))
     out = [f"{k.removeprefix('model_kwargs.')} {_value(mine.get(k))}" for k in sorted(set(mine) | set(theirs))
            if k.split(".")[0] not in _FREE and k not in _HOW and mine.get(k) != theirs.get(k)]
@@ -298,20 +299,20 @@ def tried(names: Sequence[str], base: dict[str, Any], *, colour_line: float,
     one row per pilot, in the order named, at its last evaluation (what it changed, seed, steps, its samples'
     colour spread as a share of the data's, classes drawn, LeNet-FID), and a sentence that counts the
     pilots whose colours spread at least `colour_line` as widely as the data's and names them (after saying the
-    names' shared stem, which the table leaves out). Pilots scored
-    before `pilot.py` measured colour, or on grey data, show "–" and are not counted."""
+    names' shared stem, which the table leaves out). Pilots scored before `pilot.py` measured colour, or on grey
+    data, show "–" and are not counted."""
     last = [load(n, root)[-1] for n in names]
+    what = ["; ".join(changes(r, base)) for r in last]
     f = lambda v, fmt: format(v, fmt) if v is not None else "–"  # noqa: E731
     # the names' shared stem (up to an underscore) is said once, in the sentence, so that the table fits a page's column
     shared = os.path.commonprefix(list(names)) if len(names) > 1 else ""
     stem = shared[: shared.rfind("_") + 1]
-    table = [{"pilot": f"`{n.removeprefix(stem)}`", "what it changed": "; ".join(changes(r, base)) or "nothing",
-              "seed": r["config"]["seed"], "steps": f"{r['step']:,}", "colour": f(r.get("colour_ratio"), ".2f"),
-              "classes": r.get("covered", "–"), "LeNet-FID": f(r.get("fid"), ".0f")}
-             for n, r in zip(names, last)]
+    table = [{"pilot": f"`{n.removeprefix(stem)}`", "what it changed": w or "nothing", "seed": r["config"]["seed"],
+              "steps": f"{r['step']:,}", "colour": f(r.get("colour_ratio"), ".2f"), "classes": r.get("covered", "–"),
+              "LeNet-FID": f(r.get("fid"), ".0f")} for n, r, w in zip(names, last, what)]
     named = f"The table names the pilots without their shared stem `{stem}`. " if stem else ""
-    scored = [(n, r) for n, r in zip(names, last) if r.get("colour_ratio") is not None]
-    kept = [(n, r) for n, r in scored if r["colour_ratio"] >= colour_line]
+    scored = [(n, r, w) for n, r, w in zip(names, last, what) if r.get("colour_ratio") is not None]
+    kept = [(n, r, w) for n, r, w in scored if r["colour_ratio"] >= colour_line]
     head = (f"{len(scored)} of these {len(names)} pilots measured their samples' colours" if len(scored) < len(names)
             else f"All {len(names)} pilots measured their samples' colours")
     if not scored:
@@ -319,7 +320,7 @@ def tried(names: Sequence[str], base: dict[str, Any], *, colour_line: float,
     if not kept:
         return table, named + (f"{head}; in none of them did the colours spread {colour_line:.2f} as widely as the data's "
                        "(the run-health line) at the last evaluation.")
-    which = "; ".join(f"`{n}` ({'; '.join(changes(r, base)) or 'no change'}; {r['colour_ratio']:.2f} at {r['step']:,} "
-                      f"steps, {r.get('covered', '?')} classes)" for n, r in kept)
+    which = "; ".join(f"`{n}` ({w or 'no change'}; {r['colour_ratio']:.2f} at {r['step']:,} steps, "
+                      f"{r.get('covered', '?')} classes)" for n, r, w in kept)
     return table, named + (f"{head}; in {len(kept)} of them the colours spread at least {colour_line:.2f} as widely as the "
                    f"data's (the run-health line) at the last evaluation: {which}.")

@@ -150,7 +150,8 @@ class ModelSelectionParams:
 
 EXPERIMENTS = [
     Experiment("cifar_study", "The CIFAR-10 DCGAN study", "results/studies/cifar_study", CifarStudyParams,
-               runs=cifar_study_runs, fid=True, reads=lambda p: [pilots.repo_path(n) for ns in p.pilots.values() for n in ns]),
+               runs=cifar_study_runs, fid=True,
+               reads=lambda p: [pilots.repo_path(n) for names in p.pilots.values() for n in names]),
     Experiment("seminar", "The seminar's MNIST GAN", "results/studies/seminar", SingleModelParams,
                runs=single_model_runs("seminar")),
     Experiment("lecture_gan", "The lecture's GAN", "results/studies/lecture", SingleModelParams,
