@@ -25,6 +25,12 @@ def write(root, name, fids, device=None, **cfg):
     (root / f"{name}.jsonl").write_text("".join(json.dumps(x) + "\n" for x in reversed(lines)))  # order is not trusted
 
 
+def _with(root, name, **extra):
+    """Add keys to every evaluation of a pilot's log (a colour measure, a data variant)."""
+    lines = [json.loads(x) for x in (root / f"{name}.jsonl").read_text().splitlines()]
+    (root / f"{name}.jsonl").write_text("".join(json.dumps({**x, **extra}) + "\n" for x in lines))
+
+
 def test_a_group_reads_its_label_from_what_ran_and_each_pilot_gives_one_row(tmp_path):
     write(tmp_path, "a", [90.0, 20.0, 30.0])
     write(tmp_path, "a_s1", [80.0, 40.0], seed=1, checkpoint_every=100)  # seed and budget may differ
@@ -63,8 +69,7 @@ def test_a_pilot_logged_before_an_option_existed_groups_with_one_at_its_default(
 def test_a_pilot_trained_on_a_variant_of_its_data_says_so_and_groups_only_with_its_like(tmp_path):
     write(tmp_path, "a", [90.0], data={"name": "colour_mnist5k"})
     write(tmp_path, "b", [80.0], data={"name": "colour_mnist5k"})
-    lines = [json.loads(x) for x in (tmp_path / "b.jsonl").read_text().splitlines()]
-    (tmp_path / "b.jsonl").write_text("".join(json.dumps({**x, "data_variant": "without colour"}) + "\n" for x in lines))
+    _with(tmp_path, "b", data_variant="without colour")
     with pytest.raises(ValueError, match="'a' and 'b' are in one group but differ in data_variant"):
         pilots.load_groups([["a", "b"]], root=tmp_path)
     assert pilots.setting(pilots.load("b", tmp_path)[-1]).startswith("colour_mnist5k, without colour: dcgan28 G4/D4, width 32")
@@ -129,12 +134,6 @@ def test_a_label_names_every_option_away_from_its_default():
          "adam_eps": 1e-7, "d_steps": 5, "lr_d": 2e-3, "loss": "wgan_gp", "label_smoothing": 0.2}
     assert pilots.label(c) == ("dcgan28, width 16, image_size 32, batch 32, lr 0.0005 (G) / 0.002 (D), β₁ 0.9, Adam ε 1e-07, "
                                "5 D steps per G step, label smoothing 0.2, wgan-gp loss")
-
-
-def _with(root, name, **extra):
-    """Add keys to every evaluation of a pilot's log (a colour measure, a data variant)."""
-    lines = [json.loads(x) for x in (root / f"{name}.jsonl").read_text().splitlines()]
-    (root / f"{name}.jsonl").write_text("".join(json.dumps({**x, **extra}) + "\n" for x in lines))
 
 
 def test_what_a_pilot_changed_is_read_against_the_committed_config_and_only_its_setting_counts(tmp_path):
