@@ -241,8 +241,9 @@ def observed_sentences(df: pd.DataFrame, observed: Mapping[str, str], names: Map
             none = "our run of it did not fail" if n == 1 else f"none of our {n} runs of it failed"
             out.append(f"The study reported “{quote}” for {name}; {none}.")
             continue
-        out.append(f"{_failed(g, name)}: this is the study's own observation for this model, “{quote}”, not a fault "
-                   "of the rebuild; the runs are named, never averaged.")
+        # the study's failure came at its own budget and data: ours is like it, not shown to be the same
+        out.append(f"{_failed(g, name)}: the study reported a failure of this model too, “{quote}”, so this one "
+                   "need not be the rebuild's; the runs are named, never averaged.")
     for model, g in df[~df[key].isin(list(observed))].groupby(key, sort=False):  # failures the study did not report
         if not g["ok"].all():
             out.append(f"{_failed(g, names.get(model, model))}: the study reported no such failure for it, so this one "

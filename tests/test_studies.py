@@ -115,14 +115,14 @@ def test_a_failure_the_study_reported_is_labelled_as_its_observation():
     with pytest.raises(ValueError, match="3 columns"):  # a table whose separator is wider than its header
         report.md_table(only_other, align="llrl")
     s = studies.observed_sentences(df, studies.CIFAR_OBSERVED, names)
-    assert s.startswith("1 of 2 runs of DCGAN 1 failed (collapse): this is the study's own observation")
+    assert s.startswith("1 of 2 runs of DCGAN 1 failed (collapse): the study reported a failure of this model too")
     assert "1 of 2 runs of DCGAN 2 failed (diverged): the study reported no such failure for it, so this one is the rebuild's" in s
     s = studies.observed_sentences(df[df.run_id != "dcgan1_s0"], studies.CIFAR_OBSERVED, names)
     assert "our run of it did not fail" in s
     grey = df.assign(failure=df.failure.where(df.run_id != "dcgan1_s0", "collapse (colour: the samples' colours spread "
                                                                          "0.04 as widely as the real images')"))
     assert studies.observed_sentences(grey, studies.CIFAR_OBSERVED, names).startswith(
-        "1 of 2 runs of DCGAN 1 failed (collapse of colour): this is the study's own observation")
+        "1 of 2 runs of DCGAN 1 failed (collapse of colour): the study reported a failure of this model too")
 
 
 # --- a study's claims -------------------------------------------------------------------------------------------------------
