@@ -181,7 +181,8 @@ def test_the_cifar_study_entry_checks_its_pilots_before_any_job_and_declares_the
     block = yaml.safe_load((pilots.ROOT / "config" / "config.yaml").read_text())["experiments"]["cifar_study"]
     params = block_params(block, "mnist5k")
     p = study.parse(params)
-    assert p.pilots["dcgan2"] and list(study.reads(p)) == [f"pilots/results/{n}.jsonl" for n in p.pilots["dcgan2"]]
+    assert p.pilots["dcgan2"] and list(study.reads(p)) == [f"pilots/results/{n}.jsonl" for k in p.pilots
+                                                           for n in p.pilots[k]]
     assert not study.parse(block_params(block, "full")).pilots  # the stand-in's pilots say nothing of CIFAR-10
     with pytest.raises(ConfigError, match=r"pilots.dcgan9: no model 'dcgan9' \(did you mean 'dcgan4'\?\)"):
         study.parse({**params, "pilots": {"dcgan9": ["cifar_dcgan2_gbn_s0"]}})
