@@ -134,7 +134,7 @@ def main() -> None:
             row["colour_ratio"] = colour_spread(fake) / real_colour
         if classifier:
             d = digit_metrics(net, fake)
-            row.update(confident=d.confident_share, covered=d.classes_covered,
+            row.update(confident=d.confident_share, covered=d.classes_covered, class_shares=list(d.class_shares),
                        real_confident=real_digits.confident_share)
         if res.G_ema is not None:  # the numbers above are the moving average's; these are the trained G's own
             raw = generate(res.G, n, cfg.z_dim, seed=777, labels=labels, pixel_range=cfg.data.pixel_range)
