@@ -31,7 +31,7 @@ from gan import models
 from gan.checks import parse_train
 from gan.config import DataConfig
 from gan.data import ImageSet, load_dataset, to_uint8
-from gan.health import MIN_COLOUR_SPREAD, colour_spread
+from gan.health import MIN_COLOUR_SPREAD, colour_spread, diversity  # the measures health judges runs by
 from gan.metrics import extract_features, feature_network, fid_from_features
 from gan.metrics.digits import digit_metrics
 from gan.provenance import device_description
@@ -39,13 +39,6 @@ from gan.train import generate, train
 from variants import PILOT_MODELS
 
 OUT = Path(__file__).resolve().parent / "results"
-
-
-def diversity(images: torch.Tensor, n: int = 256, seed: int = 0) -> float:
-    """Mean pairwise L2 distance between n images (pixels in [0, 1])."""
-    g = torch.Generator().manual_seed(seed)
-    x = images[torch.randperm(len(images), generator=g)[:n]].float().flatten(1) / 255
-    return float(torch.cdist(x, x).sum() / (len(x) * (len(x) - 1)))
 
 
 def _standin_ink(data: ImageSet) -> torch.Tensor:
