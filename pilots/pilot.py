@@ -3,7 +3,7 @@
 A pilot answers "which budget and settings make this model train at the committed scale?" before a setting goes
 into config/config.yaml. It trains with `gan.train.train` (resuming from its own checkpoint between evaluations,
 so one run gives the whole curve) and records, at every evaluation: LeNet-FID, the digit metrics (confident
-share, class coverage) where the feature network is a classifier, sample diversity against the real set, mean
+share, class coverage, each class's share) where the feature network is a classifier, sample diversity against the real set, mean
 pixel value, D's accuracy on real and fake over the last evaluation interval, and the CPU time spent so far. With
 `ema` on, the samples come from the moving average of G's weights, and `raw_*` are the same numbers for G itself.
 
