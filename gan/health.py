@@ -22,14 +22,12 @@ the last from the run with the lowest FID of the five). Its runs are judged on t
 All of them are measured against the run's own training images (without augmentation): health asks whether a run
 learnt its data, whatever reference its FID is reported against.
 
-The thresholds sit below what trained runs give and close to what broken ones give. The 94 committed `mnist5k`
-runs on MNIST-5k that pass give D accuracy on fakes 0.53-0.86, diversity 0.81-1.08, 7-10 classes (72 of them 9 or
-10) and an FID 0.02-0.38 of the noise FID, the highest the dense GANs of `accuracy_vs_quality`, whose samples are
-noisy digits; the seminar GAN at its first budget gave blank samples with D accuracy 1.0, and noise images score
-1,341 in LeNet-FID. The noise line sits where the LeNet-FID calibration (results/*/feature_net) puts it: legible
-digits blurred by 1 px score 0.41 of the noise FID and pass, real digits of only two classes score 0.69 of it and
-fail. On the colour stand-in the CIFAR study's trained models score 0.10-0.33 of it and the failed runs of its
-DCGAN 2 0.39-1.24, three of the five over the line.
+The thresholds sit below what trained runs give and close to what broken ones give: the seminar GAN at its first
+budget gave blank samples with D accuracy 1.0, and noise images score 1,341 in LeNet-FID. The noise line sits where
+the LeNet-FID calibration (results/*/feature_net) puts it: legible digits blurred by 1 px score 0.41 of the noise FID
+and pass, real digits of only two classes score 0.69 of it and fail. Where the committed runs sit against each line
+is computed, not written here: `LINES` reads each line's measure from a run's metrics (`line_values`), and the
+book's methods chapter places every run against every line (`margins`, `gan.plots.health_lines`).
 
 The colour line is for data whose images differ in colour (the colour stand-in's digits and grounds are drawn at
 random; grey images have no colour to lose, and are not judged on it). A generator can draw digits of many classes,
@@ -51,7 +49,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import torch
 
@@ -63,6 +61,34 @@ MIN_CLASS_FRACTION = 0.5
 NOISE_FRACTION = 0.5  # of the FID of uniform-noise images
 COLOUR_COLLAPSE = 0.25  # of the real images' colour spread
 MIN_COLOUR_SPREAD = 0.02  # real images whose colours differ less than this (grey ones: 0) are not judged on colour
+
+
+@dataclass(frozen=True)
+class Line:
+    """One of the lines `assess` draws, as a measure of a run that a table or a figure can place against it."""
+    reason: str  # the line's name, in the words of the failure it draws
+    measure: str  # what is measured, for an axis or a table
+    threshold: float
+    above: bool  # fails at or above the threshold (else: below it)
+
+    def crossed(self, value: float | None) -> bool:
+        """Does this value fail the line? (None or NaN: not measured, not failed.)"""
+        if value is None or not math.isfinite(value):
+            return False
+        return value >= self.threshold if self.above else value < self.threshold
+
+
+# The lines of `assess`, one per measure, in its order; `line_values` reads each from a run's metrics
+LINES = (
+    Line("discriminator won", f"D's accuracy on fakes, last {TAIL:.0%} of steps", D_WON_ACC, above=True),
+    Line("blank", "pixel standard deviation (of 255)", BLANK_STD, above=False),
+    Line("collapse", "sample diversity / real images'", COLLAPSE_DIVERSITY, above=False),
+    Line("collapse (classes)", "share of the classes in ≥ 5 % of samples", MIN_CLASS_FRACTION, above=False),
+    Line("collapse (colour)", "colour spread / real images'", COLOUR_COLLAPSE, above=False),
+    Line("noise", "FID / FID of uniform noise", NOISE_FRACTION, above=True),
+)
+
+LINE = {line.reason: line for line in LINES}
 
 
 @dataclass(frozen=True)
@@ -124,24 +150,66 @@ def assess(*, log: Sequence[dict[str, float]], diverged_at: int | None, fake: to
     if diverged_at is not None:
         reasons.append(f"diverged (non-finite loss at step {diverged_at})")
     acc = None if critic else tail_mean(log, "acc_fake")
-    if acc is not None and acc >= D_WON_ACC:
+    if LINE["discriminator won"].crossed(acc):
         reasons.append(f"discriminator won (accuracy on fakes {acc:.2f} over the last {TAIL:.0%} of steps)")
     std = div = col = None
     if fake is not None:
         std = float(fake.float().std())
         div = diversity(fake) / diversity(real)
-        if std < BLANK_STD:
+        if LINE["blank"].crossed(std):
             reasons.append(f"blank samples (pixel standard deviation {std:.1f} of 255)")
-        elif div < COLLAPSE_DIVERSITY:
+        elif LINE["collapse"].crossed(div):
             reasons.append(f"collapse (sample diversity {div:.2f} of the real images')")
         real_spread = colour_spread(real)
         if real_spread is not None and real_spread >= MIN_COLOUR_SPREAD and std >= BLANK_STD:
             col = (colour_spread(fake) or 0.0) / real_spread
-            if col < COLOUR_COLLAPSE:
+            if LINE["collapse (colour)"].crossed(col):
                 reasons.append(f"collapse (colour: the samples' colours spread {col:.2f} as widely as the real images')")
-    if classes_covered is not None and num_classes and classes_covered < MIN_CLASS_FRACTION * num_classes:
+    if classes_covered is not None and num_classes and LINE["collapse (classes)"].crossed(classes_covered / num_classes):
         reasons.append(f"collapse ({classes_covered} of {num_classes} classes in at least 5 % of the samples)")
-    if fid is not None and noise_fid is not None and fid >= NOISE_FRACTION * noise_fid:
+    if fid is not None and noise_fid and LINE["noise"].crossed(fid / noise_fid):
         reasons.append(f"noise (FID {fid:.0f}, over half the {noise_fid:.0f} of uniform-noise images)")
     return Health("failed" if reasons else "ok", tuple(reasons), acc, std, div, classes_covered, num_classes, noise_fid,
                   col)
+
+
+def _number(x: Any) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def line_values(metrics: Mapping[str, Any]) -> dict[str, float | None]:
+    """Each line's measure (keyed by `Line.reason`) for one run, from its metrics.json (or a row of gan.aggregate's
+    runs): None where the line does not judge it (a critic's accuracy, grey images' colour, data without classes, a
+    diverged run's samples). The FID is the one health judged by: `health_fid` where the run's FID is reported
+    against another reference."""
+    fid = _number(metrics.get("health_fid"))
+    fid = fid if fid is not None else _number(metrics.get("fid"))
+    noise = _number(metrics.get("noise_fid"))
+    covered, shares = _number(metrics.get("classes_covered")), metrics.get("class_shares")
+    n_classes = len(shares) if isinstance(shares, (list, tuple)) and len(shares) else None
+    values = (_number(metrics.get("tail_acc_fake")), _number(metrics.get("pixel_std")),
+              _number(metrics.get("diversity_ratio")),
+              covered / n_classes if covered is not None and n_classes else None,
+              _number(metrics.get("colour_ratio")),
+              fid / noise if fid is not None and noise else None)
+    return {line.reason: v for line, v in zip(LINES, values)}
+
+
+def margins(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Where runs sit against each line: for every line, how many runs it judged, the range of the measure over the
+    runs that passed health (`status` ok), the passing run closest to the line (its `name`), and how many runs are
+    past it. A run past one line has failed, so a passing run is never past any line."""
+    rows = []
+    for line in LINES:
+        judged = [(r, v) for r in runs if (v := line_values(r)[line.reason]) is not None]
+        ok = [(r, v) for r, v in judged if r.get("status") == "ok"]
+        closest = min(ok, key=lambda rv: abs(rv[1] - line.threshold), default=None)
+        rows.append({"line": line, "judged": len(judged), "passed": len(ok),
+                     "passed_range": (min(v for _, v in ok), max(v for _, v in ok)) if ok else None,
+                     "closest": (closest[0].get("name"), closest[1]) if closest else None,
+                     "past": sum(line.crossed(v) for _, v in judged)})
+    return rows

@@ -201,3 +201,72 @@ def test_colour_spread_is_the_rms_distance_of_mean_chromaticities():
     x = torch.zeros(2, 3, 4, 4, dtype=torch.uint8)
     x[0, 0], x[1, 1] = 255, 255
     assert health.colour_spread(x) == pytest.approx(0.5 ** 0.5, rel=1e-6)
+
+
+def test_a_line_fails_on_its_own_side_and_a_run_on_a_below_line_passes():
+    """The comparisons of `assess`, read from `LINES`: a line drawn above fails at its value (D right on 99 % of
+    fakes, FID at half the noise FID), one drawn below fails under it only (5 of 10 classes pass); unmeasured never
+    fails."""
+    line = health.LINE
+    assert line["discriminator won"].crossed(0.99) and not line["discriminator won"].crossed(0.989)
+    assert line["noise"].crossed(0.5) and not line["noise"].crossed(0.499)
+    assert not line["collapse (classes)"].crossed(5 / 10) and line["collapse (classes)"].crossed(4 / 10)
+    assert line["blank"].crossed(1.99) and not line["blank"].crossed(2.0)
+    assert not any(x.crossed(v) for x in health.LINES for v in (None, float("nan")))
+    assert [x.threshold for x in health.LINES] == [health.D_WON_ACC, health.BLANK_STD, health.COLLAPSE_DIVERSITY,
+                                                    health.MIN_CLASS_FRACTION, health.COLOUR_COLLAPSE, health.NOISE_FRACTION]
+
+
+def test_line_values_read_a_run_as_health_judged_it():
+    """From metrics.json: the health FID where the run's FID is reported against another set, the class share out of
+    the classifier's classes, and nothing for what a line does not judge (a critic, grey images, a diverged run)."""
+    m = {"fid": 400.0, "health_fid": 100.0, "noise_fid": 1000.0, "tail_acc_fake": 0.7, "pixel_std": 60.0,
+         "diversity_ratio": 0.9, "colour_ratio": None, "classes_covered": 7, "class_shares": [0.1] * 10}
+    assert health.line_values(m) == {"discriminator won": 0.7, "blank": 60.0, "collapse": 0.9,
+                                     "collapse (classes)": 0.7, "collapse (colour)": None, "noise": 0.1}
+    assert health.line_values({**m, "health_fid": None})["noise"] == pytest.approx(0.4)
+    diverged = {"fid": None, "noise_fid": 1000.0, "tail_acc_fake": float("nan"), "pixel_std": None,
+                "diversity_ratio": None, "classes_covered": None, "class_shares": None}
+    assert set(health.line_values(diverged).values()) == {None}
+
+
+def test_every_committed_run_failed_exactly_when_it_crossed_a_line():
+    """The lines the book draws are the lines that judged: over every committed run of every scale here, a run
+    failed health if and only if it diverged or one of `LINES` reads it past its threshold."""
+    import json
+    from pathlib import Path
+
+    files = sorted(Path(__file__).parents[1].glob("results/*/*/runs/*/metrics.json"))
+    if not files:
+        pytest.skip("no committed runs in this tree")
+    for f in files:
+        m = json.loads(f.read_text())
+        if "status" not in m:
+            continue
+        crossed = [x.reason for x in health.LINES if x.crossed(health.line_values(m)[x.reason])]
+        assert (m["status"] == "failed") == (bool(crossed) or bool(m.get("diverged"))), (f, m["failure"], crossed)
+
+
+def test_margins_place_the_runs_that_passed_against_each_line():
+    runs = [{"name": "a", "status": "ok", "tail_acc_fake": 0.6, "fid": 10.0, "noise_fid": 100.0},
+            {"name": "b", "status": "ok", "tail_acc_fake": 0.9, "fid": 40.0, "noise_fid": 100.0},
+            {"name": "c", "status": "failed", "tail_acc_fake": 0.995, "fid": 70.0, "noise_fid": 100.0},
+            {"name": "d", "status": "ok", "tail_acc_fake": None, "fid": 20.0, "noise_fid": 100.0}]  # a critic
+    rows = {r["line"].reason: r for r in health.margins(runs)}
+    won, noise = rows["discriminator won"], rows["noise"]
+    assert (won["judged"], won["passed"], won["passed_range"], won["closest"], won["past"]) == (3, 2, (0.6, 0.9), ("b", 0.9), 1)
+    assert (noise["judged"], noise["passed"], noise["passed_range"], noise["closest"], noise["past"]) == (4, 3, (0.1, 0.4), ("b", 0.4), 1)
+    assert rows["blank"]["judged"] == 0 and rows["blank"]["passed_range"] is None and rows["blank"]["closest"] is None
+
+
+def test_the_health_figure_draws_a_panel_per_line(tmp_path):
+    from gan import plots
+
+    runs = [{"group": "x", "status": "ok", "tail_acc_fake": 0.7, "pixel_std": 60.0, "diversity_ratio": 0.9,
+             "fid": 10.0, "noise_fid": 100.0},
+            {"group": "y", "status": "failed", "tail_acc_fake": 0.995, "pixel_std": 1.0, "diversity_ratio": 0.1,
+             "fid": 90.0, "noise_fid": 100.0}]
+    fig = plots.health_lines(runs, ["x", "y"])
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title().split(":")[0] for ax in shown] == [x.reason for x in health.LINES]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["passed health", "failed health (on any line)"]
