@@ -80,8 +80,8 @@ class Line:
 
 # The lines of `assess`, one per measure, in its order; `line_values` reads each from a run's metrics
 LINES = (
-    Line("discriminator won", f"D's accuracy on fakes, last {TAIL:.0%} of steps", D_WON_ACC, above=True),
-    Line("blank", "pixel standard deviation (of 255)", BLANK_STD, above=False),
+    Line("discriminator won", f"D's accuracy on fakes, last {TAIL * 100:.0f} % of steps", D_WON_ACC, above=True),
+    Line("blank", "pixel standard deviation (0-255)", BLANK_STD, above=False),
     Line("collapse", "sample diversity / real images'", COLLAPSE_DIVERSITY, above=False),
     Line("collapse (classes)", "share of the classes in ≥ 5 % of samples", MIN_CLASS_FRACTION, above=False),
     Line("collapse (colour)", "colour spread / real images'", COLOUR_COLLAPSE, above=False),

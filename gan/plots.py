@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -229,7 +230,7 @@ def health_lines(runs: Sequence[dict], groups: Sequence[str], labels: Sequence[s
     failed_shown = False
     for ax, line in zip(np.ravel(axes), LINES):
         pts = [(y, ok, v[line.reason]) for y, ok, v in values if v[line.reason] is not None]
-        hi = max([line.threshold * 2] + [v for *_, v in pts]) * 1.05
+        hi = max([line.threshold] + [v for *_, v in pts]) * 1.06
         lo = min([0.0] + [v for *_, v in pts])
         ax.axvspan(*((line.threshold, hi) if line.above else (lo, line.threshold)), color="tab:red", alpha=0.08, lw=0)
         ax.axvline(line.threshold, color="tab:red", ls="--", lw=1)
@@ -243,7 +244,7 @@ def health_lines(runs: Sequence[dict], groups: Sequence[str], labels: Sequence[s
                 failed_shown = failed_shown or not ok
         ax.set_xlim(lo, hi)
         ax.set_title(f"{line.reason}: fails {'≥' if line.above else '<'} {line.threshold:g}", fontsize=8.5)
-        ax.set_xlabel(line.measure, fontsize=8)
+        ax.set_xlabel(textwrap.fill(line.measure, 34), fontsize=8)
         ax.tick_params(labelsize=7.5)
         ax.grid(axis="y", color="0.92", lw=0.6)
     for ax in np.ravel(axes)[len(LINES):]:
