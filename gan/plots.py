@@ -218,30 +218,32 @@ def accuracy_curves(logs: dict[str, pd.DataFrame], setting_of: dict[str, str], c
 
 def health_lines(runs: Sequence[dict], groups: Sequence[str], labels: Sequence[str] | None = None):
     """Every run against every line of run health (gan.health.LINES), one panel per line: a run is a dot in its
-    group's row (`group` key), a red cross where it failed health (on any line), blank where the line does not judge
-    it; the dashed line is the threshold and the shaded side fails."""
+    group's row (`group` key), a red cross where it failed health (on any line), a grey one where it failed as its
+    experiment means it to (`meant_to_fail` key), blank where the line does not judge it; the dashed line is the
+    threshold and the shaded side fails."""
     from gan.health import LINES, line_values
 
     ncols = 3
     nrows = math.ceil(len(LINES) / ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(7.5, 1.2 + nrows * (0.28 * len(groups) + 0.9)), sharey=True)
     rng = np.random.default_rng(0)  # vertical jitter, so that runs with one value stay apart
-    values = [(groups.index(r["group"]), r.get("status") == "ok", line_values(r)) for r in runs if r["group"] in groups]
-    failed_shown = False
+    kinds = {"ok": ("o", "tab:blue", "passed health"), "failed": ("x", "tab:red", "failed health (on any line)"),
+             "meant": ("x", "0.45", "failed, as its experiment means it to")}
+    kind = lambda r: "ok" if r.get("status") == "ok" else "meant" if r.get("meant_to_fail") else "failed"  # noqa: E731
+    values = [(groups.index(r["group"]), kind(r), line_values(r)) for r in runs if r["group"] in groups]
     for ax, line in zip(np.ravel(axes), LINES):
-        pts = [(y, ok, v[line.reason]) for y, ok, v in values if v[line.reason] is not None]
+        pts = [(y, k, v[line.reason]) for y, k, v in values if v[line.reason] is not None]
         hi = max([line.threshold] + [v for *_, v in pts]) * 1.06
         lo = min([0.0] + [v for *_, v in pts])
         ax.axvspan(*((line.threshold, hi) if line.above else (lo, line.threshold)), color="tab:red", alpha=0.08, lw=0)
         ax.axvline(line.threshold, color="tab:red", ls="--", lw=1)
-        for ok in (True, False):
-            sel = [(y, v) for y, o, v in pts if o is ok]
+        for k, (marker, colour, _) in kinds.items():
+            sel = [(y, v) for y, o, v in pts if o == k]
             if sel:
                 y, v = np.array(sel).T
                 y = y + rng.uniform(-0.25, 0.25, len(y))
-                ax.scatter(v, y, s=12 if ok else 24, marker="o" if ok else "x", alpha=0.6 if ok else 0.9,
-                           color="tab:blue" if ok else "tab:red", lw=0 if ok else 1)
-                failed_shown = failed_shown or not ok
+                ok = k == "ok"
+                ax.scatter(v, y, s=12 if ok else 24, marker=marker, alpha=0.6 if ok else 0.9, color=colour, lw=0 if ok else 1)
         ax.set_xlim(lo, hi)
         ax.set_title(f"{line.reason}: fails {'≥' if line.above else '<'} {line.threshold:g}", fontsize=8.5)
         ax.set_xlabel(textwrap.fill(line.measure, 34), fontsize=8)
@@ -252,7 +254,7 @@ def health_lines(runs: Sequence[dict], groups: Sequence[str], labels: Sequence[s
     axes_ = np.atleast_2d(axes)
     axes_[0, 0].set_yticks(range(len(groups)), list(labels) if labels is not None else list(groups))
     axes_[0, 0].set_ylim(len(groups) - 0.5, -0.5)
-    marks = [("o", "tab:blue", "passed health"), ("x", "tab:red", "failed health (on any line)")][:1 + failed_shown]
+    marks = [kinds[k] for k in kinds if any(o == k for _, o, _ in values)]
     fig.legend([plt.Line2D([], [], ls="", marker=m, color=c) for m, c, _ in marks], [t for *_, t in marks],
                loc="lower center", ncols=len(marks), frameon=False, fontsize=8)
     fig.tight_layout(rect=(0, 0.04, 1, 1))

@@ -270,3 +270,16 @@ def test_the_health_figure_draws_a_panel_per_line(tmp_path):
     shown = [ax for ax in fig.axes if ax.get_visible()]
     assert [ax.get_title().split(":")[0] for ax in shown] == [x.reason for x in health.LINES]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["passed health", "failed health (on any line)"]
+    meant = plots.health_lines([runs[0], {**runs[1], "meant_to_fail": True}], ["x", "y"])
+    assert [t.get_text() for t in meant.legends[0].get_texts()] == ["passed health", "failed, as its experiment means it to"]
+
+
+def test_the_registry_names_the_failures_an_experiment_means_to_produce():
+    """Only accuracy_vs_quality's over-powered discriminator is meant to fail; its notebook and the methods chapter
+    both read that from the registry."""
+    from gan import experiments
+
+    avq = experiments.get("accuracy_vs_quality")
+    assert avq.meant_to_fail({"setting": "overpowered_d", "seed": 0})
+    assert not avq.meant_to_fail({"setting": "balanced", "seed": 0})
+    assert not any(e.meant_to_fail({"setting": "overpowered_d"}) for n, e in experiments.REGISTRY.items() if n != avq.name)

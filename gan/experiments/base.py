@@ -12,7 +12,7 @@ No torch here: the Snakefile and the staging step import this in milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from gan.config import ConfigError, DataConfig, TrainConfig, deep_merge, did_you_mean, parse
 from gan.data.catalog import check_data, dataset, size_of
@@ -43,6 +43,9 @@ class Experiment:
     also_on: tuple[str, ...] = ()  # other pages that include its report again (the synthesis, in the discussion)
     data: Callable[[Any], Sequence[dict[str, Any]]] = lambda p: ()  # data sets its notebook loads itself (not its runs')
     reads: Callable[[Any], Sequence[str]] = lambda p: ()  # repository files its notebook reads (paths from the root)
+    # a run whose failure is the experiment's point, by the run's cell (a manifest's `cell`, or a row of its runs):
+    # such a failed run is labelled as intended (the over-powered discriminator of accuracy_vs_quality)
+    meant_to_fail: Callable[[Mapping[str, Any]], bool] = lambda cell: False
 
     def parse(self, d: dict[str, Any] | Any, where: str | None = None) -> Any:
         """Typed, checked parameters from a config block (or a notebook's demo parameters)."""
