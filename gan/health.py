@@ -203,9 +203,9 @@ def margins(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Where runs sit against each line: for every line, how many runs it judged, the range of the measure over the
     runs that passed health (`status` ok), the passing run closest to the line (its `name`), and how many runs are
     past it. A run past one line has failed, so a passing run is never past any line."""
-    rows = []
+    rows, values = [], [(r, line_values(r)) for r in runs]
     for line in LINES:
-        judged = [(r, v) for r in runs if (v := line_values(r)[line.reason]) is not None]
+        judged = [(r, v[line.reason]) for r, v in values if v[line.reason] is not None]
         ok = [(r, v) for r, v in judged if r.get("status") == "ok"]
         closest = min(ok, key=lambda rv: abs(rv[1] - line.threshold), default=None)
         rows.append({"line": line, "judged": len(judged), "passed": len(ok),

@@ -259,7 +259,7 @@ def test_margins_place_the_runs_that_passed_against_each_line():
     assert rows["blank"]["judged"] == 0 and rows["blank"]["passed_range"] is None and rows["blank"]["closest"] is None
 
 
-def test_the_health_figure_draws_a_panel_per_line(tmp_path):
+def test_the_health_figure_draws_a_panel_per_line():
     from gan import plots
 
     runs = [{"group": "x", "status": "ok", "tail_acc_fake": 0.7, "pixel_std": 60.0, "diversity_ratio": 0.9,
