@@ -324,3 +324,39 @@ def tried(names: Sequence[str], base: dict[str, Any], *, colour_line: float,
                       f"{r.get('covered', '?')} classes)" for n, r, w in kept)
     return table, named + (f"{head}; in {len(kept)} of them the colours spread at least {colour_line:.2f} as widely as the "
                    f"data's (the run-health line) at the last evaluation: {which}.")
+
+
+def budget_only(names: Sequence[str], base: dict[str, Any], root: Path = RESULTS) -> list[str]:
+    """Of `names`, the pilots that changed nothing from `base` (a committed run's config) but their seed and budget,
+    and measured their samples' colours at two evaluations or more: the ones whose curves say what budget the model
+    needs, in the order named."""
+    out = []
+    for n in names:
+        ev = load(n, root)
+        if not changes(ev[-1], base) and sum(r.get("colour_ratio") is not None for r in ev) >= 2:
+            out.append(n)
+    return out
+
+
+def colour_figure(groups: dict[str, Sequence[str]], *, colour_line: float, budget: int, root: Path = RESULTS) -> Any:
+    """The colour spread of each pilot's samples (as a share of the data's) against generator steps, one colour per
+    group (label -> pilot names) and one line per pilot; dashed: the run-health line under which a run's colours
+    count as collapsed; grey band: the `budget` the committed runs trained."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.2, 4.2))
+    colours = plt.get_cmap("tab10")
+    for i, (lab, names) in enumerate(groups.items()):
+        for j, n in enumerate(names):
+            ev = [r for r in load(n, root) if r.get("colour_ratio") is not None]
+            ax.plot([r["step"] for r in ev], [r["colour_ratio"] for r in ev], color=colours(i % 10), marker="o", ms=3,
+                    lw=1.3, label=f"{lab}: {len(names)} pilot{'s' if len(names) != 1 else ''}" if j == 0 else None)
+    ax.axvspan(budget - 300, budget + 300, color="0.6", alpha=0.35, lw=0, label=f"committed runs: {budget:,} steps")
+    ax.axhline(colour_line, color="k", ls="--", lw=1, label=f"run-health line: {colour_line:.2f} of the data's spread")
+    ax.set_xlabel("generator steps")
+    ax.set_ylabel("samples' colour spread / the data's")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig

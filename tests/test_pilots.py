@@ -172,6 +172,28 @@ def test_the_pilots_that_tried_a_failed_model_are_counted_only_where_they_measur
     assert said.startswith("The table names the pilots without their shared stem `run_`. None of these 2 pilots")
 
 
+
+def test_the_budget_curves_are_of_the_pilots_that_changed_only_seed_and_budget_and_measured_colour_twice(tmp_path):
+    base = {**CFG, "steps": 1800}
+    write(tmp_path, "a", [900.0, 400.0, 300.0])
+    lines = [json.loads(x) for x in (tmp_path / "a.jsonl").read_text().splitlines()]  # written last step first
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({**x, "colour_ratio": x["step"] / 1000}) + "\n" for x in lines))
+    write(tmp_path, "b", [800.0, 700.0], lr_g=1e-4)  # changed a setting: not a budget curve
+    _with(tmp_path, "b", colour_ratio=0.1)
+    write(tmp_path, "c", [700.0, 600.0])  # scored before colour was measured
+    write(tmp_path, "d", [650.0], seed=1)  # one evaluation: no curve
+    _with(tmp_path, "d", colour_ratio=0.2)
+    assert pilots.budget_only(["b", "a", "c", "d"], base, root=tmp_path) == ["a"]
+    fig = pilots.colour_figure({"DCGAN 1": ["a"]}, colour_line=0.25, budget=1800, root=tmp_path)
+    (ax,) = fig.axes
+    curve, line = ax.get_lines()
+    assert list(curve.get_xdata()) == [100, 200, 300] and list(curve.get_ydata()) == [0.1, 0.2, 0.3]  # in step order
+    assert list(line.get_ydata()) == [0.25, 0.25]  # the run-health line
+    (band,) = ax.patches
+    assert band.get_x() < 1800 < band.get_x() + band.get_width()  # the committed budget
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "DCGAN 1: 1 pilot", "committed runs: 1,800 steps", "run-health line: 0.25 of the data's spread"]
+
 def test_the_cifar_study_entry_checks_its_pilots_before_any_job_and_declares_them_as_inputs():
     import yaml
 
