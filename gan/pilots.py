@@ -357,6 +357,6 @@ def colour_figure(groups: dict[str, Sequence[str]], *, colour_line: float, budge
     ax.set_ylabel("samples' colour spread / the data's")
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)  # below: no curve hidden
     fig.tight_layout()
     return fig
