@@ -92,16 +92,24 @@ def write_report(out_dir: str | Path, body: str, manifest: dict[str, Any], noteb
     atomic_write_text(out / "report.md", text)
 
 
-def without_directives(body: str) -> str:
-    """The report without its MyST directive blocks (figures), for display in a notebook beside the images."""
-    out, skip = [], False
+def for_notebook(body: str) -> str:
+    """The report as plain markdown for the executed notebook's last cell: each `figure-md` block becomes its image
+    and caption, the image linked, not embedded (the notebook is written beside report.md, so the report's relative
+    paths hold; the PNGs are committed once, not again as base64 inside the notebook); other directive blocks are
+    dropped."""
+    out: list[str] = []
+    block: list[str] | None = None  # the lines of the directive block being read; None outside one
     for line in body.splitlines():
-        if line.startswith(("```{", ":::{")):
-            skip = True
-            continue
-        if skip and line.startswith(("```", ":::")):
-            skip = False
-            continue
-        if not skip:
-            out.append(line)
+        if block is None:
+            if line.startswith(("```{", ":::{")):
+                block = [line]
+            else:
+                out.append(line)
+        elif line.startswith(("```", ":::")):
+            if block[0].startswith(":::{figure-md}"):
+                text = [l for l in block[1:] if not l.startswith(":")]  # its options (:width:, :class:) go
+                out.append("\n".join(text).strip())
+            block = None
+        else:
+            block.append(line)
     return "\n".join(out)

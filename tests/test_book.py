@@ -32,7 +32,7 @@ import stage_book as stage_mod  # noqa: E402  (rules/scripts/stage_book.py)
 from stage_book import StageError, stage  # noqa: E402
 
 from gan.experiments import REGISTRY, claims  # noqa: E402
-from gan.report import figure, write_report  # noqa: E402
+from gan.report import figure, for_notebook, write_report  # noqa: E402
 
 EXPERIMENTS = list(REGISTRY)
 LENET = "LeNet-FID (trained on MNIST-5k)"
@@ -176,6 +176,17 @@ def test_stage_copies_what_the_notebooks_wrote_unchanged(tmp_path):
     assert ":::{figure-md} fig-depth_grid-figure\n:width: 70%\n\n![A fixture figure for depth_grid](figure.png)" in rep
     assert "[depth_grid.ipynb](path:./depth_grid.ipynb)" in rep and "[summary.csv](path:./summary.csv)" in rep
     assert rep.index("**Downloads:**") < rep.index("{admonition} Provenance")
+
+
+def test_the_executed_notebook_shows_the_report_with_its_figures_linked_not_embedded():
+    """The notebook's last cell displays the report as plain markdown: a figure becomes its image, at the path
+    relative to the notebook (written beside report.md), and its caption; its options, label and any other directive
+    block go, and the rest is kept as it is."""
+    body = ("### Results\n\n" + figure("fid.png", "FID per run. Lower is better.", name="fig-x-fid", width="70%", grid=True)
+            + "\nA sentence.\n\n:::{admonition} Aside\n:class: note\n\nnot shown\n:::\n"
+            + figure("runs/s0/samples.png", "Samples.", alt="Sixty-four digits") + "The end.")
+    assert for_notebook(body) == ("### Results\n\n![FID per run](fid.png)\n\nFID per run. Lower is better.\n\nA sentence.\n\n"
+                                  "![Sixty-four digits](runs/s0/samples.png)\n\nSamples.\nThe end.")
 
 
 def test_missing_experiment_is_staged_as_not_run(tmp_path):
