@@ -189,6 +189,18 @@ def test_the_executed_notebook_shows_the_report_with_its_figures_linked_not_embe
                                   "![Sixty-four digits](runs/s0/samples.png)\n\nSamples.\nThe end.")
 
 
+def test_no_committed_notebook_embeds_an_image():
+    """The committed executed notebooks (every run's and every experiment's) show their figures as links to the PNGs
+    beside them: an embedded copy would commit each figure twice (it did, 5.8 MB of them, until for_notebook)."""
+    notebooks = sorted((ROOT / "results").glob("*/*/**/*.ipynb"))
+    if not notebooks:
+        pytest.skip("no committed results in this tree")
+    embedded = [str(nb.relative_to(ROOT)) for nb in notebooks
+                if any(kind.startswith("image/") for cell in json.loads(nb.read_text())["cells"]
+                       for out in cell.get("outputs", []) for kind in out.get("data", {}))]
+    assert not embedded, f"these notebooks embed images (show them with report.for_notebook, or link them): {embedded}"
+
+
 def test_missing_experiment_is_staged_as_not_run(tmp_path):
     res = make_results(tmp_path, skip=("afhq", "nce"))
     (res / "vae" / "report.md").unlink()  # the notebook died before writing its report
